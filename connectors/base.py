@@ -165,7 +165,8 @@ class Connector(abc.ABC):
     """Base class of every connector. Subclasses set ``name`` and ``capabilities``."""
 
     name: ClassVar[str]
-    capabilities: ClassVar[Capabilities]
+    capabilities: Capabilities
+    """A class attribute, or set per instance in ``__init__`` when options decide what it can do."""
 
     def __init__(self, settings: ConnectionSettings, options: Mapping[str, Any] | None = None) -> None:
         self.settings = settings
@@ -191,7 +192,8 @@ class Connector(abc.ABC):
         """Every id of ``entity``: used to reconcile deletions on systems that leave no trace."""
         for page in self.read_changes(entity, None):
             for record in page.records:
-                yield record.id
+                if not record.deleted:  # tombstones of delete-detecting connectors are not ids
+                    yield record.id
 
     def close(self) -> None:  # noqa: B027 - optional hook, most connectors hold nothing to release
         """Release sessions and sockets."""

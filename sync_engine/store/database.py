@@ -1,0 +1,79 @@
+"""Engine construction: SQLite tuned for a local state file, PostgreSQL pinned to SyncHub's schema."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from sync_engine.store.errors import StoreError
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _dumps(value: Any) -> str:
+    # keep CJK / Arabic / Hebrew readable in the database instead of \u escapes
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def check_schema_name(schema: str) -> str:
+    if not _SCHEMA_NAME.match(schema):
+        raise StoreError(
+            f"invalid schema name {schema!r}: use letters, digits and underscores, starting with a letter"
+        )
+    return schema
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def make_engine(url: str | URL, schema: str | None = None) -> Engine:
+    """An engine for the state database at ``url``; ``schema`` (PostgreSQL) holds SyncHub's tables."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if schema is not None:
+            raise StoreError("the schema option applies to PostgreSQL only; leave it unset for SQLite")
+        return _sqlite_engine(parsed)
+    if backend != "postgresql":
+        raise StoreError(
+            f"unsupported state database {parsed.render_as_string(hide_password=True)!r}: "
+            "use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db"
+        )
+    kwargs: dict[str, Any] = {"json_serializer": _dumps, "pool_pre_ping": True}
+    if schema is not None:
+        # every unqualified name (tables, Alembic's version table, reflection) resolves in our schema
+        kwargs["connect_args"] = {"options": f"-csearch_path={check_schema_name(schema)}"}
+    return create_engine(parsed, **kwargs)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    kwargs: dict[str, Any] = {"json_serializer": _dumps}
+    if is_memory_sqlite(url):
+        # one shared connection, or every checkout would see a different empty database
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+        # let SQLAlchemy, not pysqlite, decide when transactions begin (see the "begin" hook below)
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine

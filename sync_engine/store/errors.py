@@ -1,0 +1,24 @@
+"""Errors the store raises; messages say what is wrong and what to do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class StoreError(Exception):
+    """The state database refused or cannot do what was asked."""
+
+
+class FlowLocked(StoreError):
+    """Another run holds the flow's lock."""
+
+    def __init__(self, flow: str, holder: str | None, since: datetime | None) -> None:
+        self.flow = flow
+        self.holder = holder
+        self.since = since
+        who = holder or "another process"
+        when = f" since {since.isoformat()}" if since else ""
+        super().__init__(
+            f"flow {flow!r} is already running: locked by {who}{when}; "
+            "wait for that run to finish (or stop it) before starting another"
+        )

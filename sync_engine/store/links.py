@@ -1,0 +1,236 @@
+"""Links: canonical id <-> external id per system, with the last synced snapshot (the Binder)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, delete, func, select
+
+from sync_engine.store.base import PlannerStatistics, StoreBase
+from sync_engine.store.errors import StoreError
+from sync_engine.store.records import LinkRecord
+from sync_engine.store.sql import among, chunked, unique, upsert
+from sync_engine.store.tables import LINK_IDS, LINKS
+
+_LINK_COLUMNS = (
+    LINKS.c.flow,
+    LINKS.c.entity,
+    LINKS.c.canonical_id,
+    LINKS.c.snapshot,
+    LINKS.c.hash,
+    LINKS.c.synced_at,
+    LINKS.c.meta,
+)
+
+
+def _record(row: Row[Any]) -> LinkRecord:
+    return LinkRecord(
+        flow=row.flow,
+        entity=row.entity,
+        canonical_id=row.canonical_id,
+        external_ids={},
+        snapshot=row.snapshot,
+        hash=row.hash,
+        synced_at=row.synced_at,
+        meta=row.meta or {},
+    )
+
+
+def _attach_external_ids(conn: Connection, flow: str, records: dict[str, LinkRecord]) -> None:
+    """Fill ``external_ids`` of ``records`` (keyed by canonical id) from link_ids, in bulk."""
+    for batch in chunked(records):
+        rows = conn.execute(
+            select(LINK_IDS.c.canonical_id, LINK_IDS.c.system, LINK_IDS.c.external_id).where(
+                LINK_IDS.c.flow == flow, among(conn, LINK_IDS.c.canonical_id, batch)
+            )
+        )
+        for canonical_id, system, external_id in rows:
+            records[canonical_id].external_ids[system] = external_id
+
+
+class LinkStore(StoreBase):
+    _statistics: PlannerStatistics
+
+    def find_links(
+        self, flow: str, system: str, external_ids: Iterable[str], *, tx: Connection | None = None
+    ) -> dict[str, LinkRecord]:
+        """The links of ``flow`` whose id in ``system`` is one of ``external_ids``, keyed by that id.
+
+        Ids without a link are simply absent from the result.
+        """
+        found: dict[str, LinkRecord] = {}
+        join = LINK_IDS.join(
+            LINKS, and_(LINKS.c.flow == LINK_IDS.c.flow, LINKS.c.canonical_id == LINK_IDS.c.canonical_id)
+        )
+        with self._use(tx) as conn:
+            for batch in chunked(unique(external_ids)):
+                rows = conn.execute(
+                    select(LINK_IDS.c.external_id.label("key"), *_LINK_COLUMNS)
+                    .select_from(join)
+                    .where(
+                        LINK_IDS.c.flow == flow,
+                        LINK_IDS.c.system == system,
+                        among(conn, LINK_IDS.c.external_id, batch),
+                    )
+                ).all()
+                records = {row.canonical_id: _record(row) for row in rows}
+                _attach_external_ids(conn, flow, records)
+                for row in rows:
+                    found[row.key] = records[row.canonical_id]
+        return found
+
+    def get_links(
+        self, flow: str, canonical_ids: Iterable[str], *, tx: Connection | None = None
+    ) -> dict[str, LinkRecord]:
+        """The links of ``flow`` with these canonical ids, keyed by canonical id."""
+        found: dict[str, LinkRecord] = {}
+        with self._use(tx) as conn:
+            for batch in chunked(unique(canonical_ids)):
+                rows = conn.execute(
+                    select(*_LINK_COLUMNS).where(
+                        LINKS.c.flow == flow, among(conn, LINKS.c.canonical_id, batch)
+                    )
+                )
+                records = {row.canonical_id: _record(row) for row in rows}
+                _attach_external_ids(conn, flow, records)
+                found.update(records)
+        return found
+
+    def iter_links(self, flow: str, *, batch_size: int = 5000) -> Iterator[LinkRecord]:
+        """Every link of ``flow`` in canonical-id order, fetched page by page (constant memory).
+
+        Each page is read in its own short transaction, so a long iteration holds no lock or snapshot.
+        """
+        after: str | None = None
+        while True:
+            query = select(*_LINK_COLUMNS).where(LINKS.c.flow == flow)
+            if after is not None:
+                query = query.where(LINKS.c.canonical_id > after)
+            query = query.order_by(LINKS.c.canonical_id).limit(batch_size)
+            with self.transaction() as conn:
+                records = {row.canonical_id: _record(row) for row in conn.execute(query)}
+                _attach_external_ids(conn, flow, records)
+            yield from records.values()
+            if len(records) < batch_size:
+                return
+            after = next(reversed(records))
+
+    def count_links(self, flow: str) -> int:
+        with self.transaction() as conn:
+            return conn.execute(
+                select(func.count()).select_from(LINKS).where(LINKS.c.flow == flow)
+            ).scalar_one()
+
+    def save_links(self, links: Iterable[LinkRecord], *, tx: Connection | None = None) -> None:
+        """Insert or update links and bind their external ids, in bulk.
+
+        ``external_ids`` is merged: a system not named keeps its id; an id that belonged to another
+        link of the flow moves to this one (that record was re-identified).
+        """
+        with self._use(tx) as conn:
+            for batch in chunked(links):
+                # last one wins within a batch (PostgreSQL cannot upsert the same row twice in one go)
+                latest = {(link.flow, link.canonical_id): link for link in batch}
+                upsert(
+                    conn,
+                    LINKS,
+                    [
+                        {
+                            "flow": link.flow,
+                            "canonical_id": link.canonical_id,
+                            "entity": link.entity,
+                            "snapshot": link.snapshot,
+                            "hash": link.hash,
+                            "synced_at": link.synced_at,
+                            "meta": link.meta or {},
+                        }
+                        for link in latest.values()
+                    ],
+                    keys=("flow", "canonical_id"),
+                    update=("entity", "snapshot", "hash", "synced_at", "meta"),
+                )
+                _bind_external_ids(conn, latest.values())
+                self._statistics.wrote(conn, len(latest))
+
+    def delete_links(self, flow: str, canonical_ids: Iterable[str], *, tx: Connection | None = None) -> None:
+        with self._use(tx) as conn:
+            for batch in chunked(unique(canonical_ids)):
+                conn.execute(
+                    delete(LINK_IDS).where(
+                        LINK_IDS.c.flow == flow, among(conn, LINK_IDS.c.canonical_id, batch)
+                    )
+                )
+                conn.execute(
+                    delete(LINKS).where(LINKS.c.flow == flow, among(conn, LINKS.c.canonical_id, batch))
+                )
+
+    def resolve_references(self, entity: str, system: str, external_ids: Iterable[str]) -> dict[str, str]:
+        """External id in ``system`` -> canonical id, for records of ``entity`` linked by any flow."""
+        found: dict[str, str] = {}
+        with self.transaction() as conn:
+            for batch in chunked(unique(external_ids)):
+                rows = conn.execute(
+                    select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id)
+                    .where(LINK_IDS.c.entity == entity, LINK_IDS.c.system == system)
+                    .where(among(conn, LINK_IDS.c.external_id, batch))
+                    .order_by(LINK_IDS.c.flow)
+                )
+                for external_id, canonical_id in rows:
+                    found.setdefault(external_id, canonical_id)
+        return found
+
+    def external_ids_for(self, entity: str, system: str, canonical_ids: Iterable[str]) -> dict[str, str]:
+        """Canonical id -> external id in ``system``, for records of ``entity`` linked by any flow."""
+        found: dict[str, str] = {}
+        with self.transaction() as conn:
+            for batch in chunked(unique(canonical_ids)):
+                rows = conn.execute(
+                    select(LINK_IDS.c.canonical_id, LINK_IDS.c.external_id)
+                    .where(LINK_IDS.c.entity == entity, LINK_IDS.c.system == system)
+                    .where(among(conn, LINK_IDS.c.canonical_id, batch))
+                    .order_by(LINK_IDS.c.flow)
+                )
+                for canonical_id, external_id in rows:
+                    found.setdefault(canonical_id, external_id)
+        return found
+
+
+def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
+    """Make link_ids hold exactly the given (system, external id) bindings of these links.
+
+    Reads the rows that could clash first, so re-saving unchanged links writes nothing to link_ids.
+    """
+    # (flow, system) -> external id -> (canonical id, entity)
+    wanted: dict[tuple[str, str], dict[str, tuple[str, str]]] = defaultdict(dict)
+    for link in links:
+        for system, external_id in link.external_ids.items():
+            claims = wanted[(link.flow, system)]
+            other = claims.get(external_id)
+            if other is not None and other[0] != link.canonical_id:
+                raise StoreError(
+                    f"{system} id {external_id!r} is given to two links of flow {link.flow!r} in one save: "
+                    f"{other[0]!r} and {link.canonical_id!r}; a record can be linked only once"
+                )
+            claims[external_id] = (link.canonical_id, link.entity)
+
+    for (flow, system), claims in wanted.items():
+        canonical_ids = {cid for cid, _ in claims.values()}
+        same_system = (LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
+        pair = select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id).where(*same_system)
+        # two lookups, not one OR: each then walks its own unique index instead of the (flow, system) range
+        by_external = conn.execute(pair.where(among(conn, LINK_IDS.c.external_id, list(claims))))
+        by_canonical = conn.execute(pair.where(among(conn, LINK_IDS.c.canonical_id, list(canonical_ids))))
+        existing = {(ext, cid) for ext, cid in [*by_external, *by_canonical]}
+        kept = {(ext, cid) for ext, cid in existing if ext in claims and claims[ext][0] == cid}
+        stale = [ext for ext, cid in existing if (ext, cid) not in kept]
+        if stale:
+            conn.execute(delete(LINK_IDS).where(*same_system, among(conn, LINK_IDS.c.external_id, stale)))
+        new_rows = [
+            {"flow": flow, "system": system, "external_id": ext, "canonical_id": cid, "entity": entity}
+            for ext, (cid, entity) in claims.items()
+            if (ext, cid) not in kept
+        ]
+        if new_rows:
+            conn.execute(LINK_IDS.insert(), new_rows)

@@ -1,0 +1,202 @@
+"""ORM declarative models of the state tables. Migration ``0001_initial`` creates exactly these.
+
+The store reads and writes through Core statements on ``Model.__table__`` (bulk paths, no identity
+map); the classes exist so the schema is declared once, typed, and comparable with the migrations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sync_engine.store.types import Json, UtcDateTime
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids for the growing tables.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    # constraint names as the migrations spell them, so both sides agree and renames are explicit
+    metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
+
+
+class Link(Base):
+    """One canonical record of a flow: its last synced snapshot and hash."""
+
+    __tablename__ = "links"
+    __table_args__ = (PrimaryKeyConstraint("flow", "canonical_id", name="pk_links"),)
+
+    flow: Mapped[str] = mapped_column(String(100))
+    canonical_id: Mapped[str] = mapped_column(String(255))
+    entity: Mapped[str] = mapped_column(String(50))
+    snapshot: Mapped[Any] = mapped_column(Json(), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    meta: Mapped[Any] = mapped_column(Json(), nullable=False)
+
+
+class LinkId(Base):
+    """The external id of a link's record in one system."""
+
+    __tablename__ = "link_ids"
+    __table_args__ = (
+        PrimaryKeyConstraint("flow", "system", "external_id", name="pk_link_ids"),
+        UniqueConstraint("flow", "system", "canonical_id", name="uq_link_ids_flow_system_canonical"),
+        ForeignKeyConstraint(
+            ["flow", "canonical_id"],
+            ["links.flow", "links.canonical_id"],
+            name="fk_link_ids_links",
+            ondelete="CASCADE",
+        ),
+        # reference lookups go by entity across flows, in both directions
+        Index("ix_link_ids_entity_system_external", "entity", "system", "external_id"),
+        Index("ix_link_ids_entity_system_canonical", "entity", "system", "canonical_id"),
+        # all ids of a batch of links (find/get/iter) and the cascading delete
+        Index("ix_link_ids_flow_canonical", "flow", "canonical_id"),
+    )
+
+    flow: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(50))
+    system: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(255))
+    canonical_id: Mapped[str] = mapped_column(String(255))
+
+
+class CursorRow(Base):
+    """High-water mark of incremental reads per (flow, system)."""
+
+    __tablename__ = "cursors"
+    __table_args__ = (PrimaryKeyConstraint("flow", "system", name="pk_cursors"),)
+
+    flow: Mapped[str] = mapped_column(String(100))
+    system: Mapped[str] = mapped_column(String(100))
+    modified: Mapped[datetime] = mapped_column(UtcDateTime())
+    record_id: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Conflict(Base):
+    """A field both sides changed differently, held for a person to decide."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (
+        Index("ix_conflicts_flow_status", "flow", "status"),
+        Index("ix_conflicts_flow_canonical", "flow", "canonical_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    flow: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(50))
+    canonical_id: Mapped[str] = mapped_column(String(255))
+    field: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))
+    base: Mapped[Any] = mapped_column(Json(), nullable=True)
+    values: Mapped[Any] = mapped_column(Json(), nullable=False)
+    systems: Mapped[Any] = mapped_column(Json(), nullable=False)
+    changed_at: Mapped[Any] = mapped_column(Json(), nullable=False)
+    status: Mapped[str] = mapped_column(String(20))
+    resolution: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    resolved_value: Mapped[Any] = mapped_column(Json(), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    run_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+
+
+class Run(Base):
+    """One execution of a flow."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_flow_id", "flow", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    flow: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    dry_run: Mapped[bool] = mapped_column(Boolean())
+    counts: Mapped[Any] = mapped_column(Json(), nullable=False)
+    error: Mapped[str | None] = mapped_column(Text(), nullable=True)
+
+
+class DeadLetter(Base):
+    """A record that could not be read, mapped, validated or written, kept with its error."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (
+        Index("ix_dead_letters_flow_status", "flow", "status"),
+        Index("ix_dead_letters_flow_system_external", "flow", "system", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    flow: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(50))
+    system: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    reason: Mapped[str] = mapped_column(Text())
+    payload: Mapped[Any] = mapped_column(Json(), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    run_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+
+
+class AuditRow(Base):
+    """One write SyncHub made to a system."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_run_id", "run_id"),
+        Index("ix_audit_log_flow", "flow"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    flow: Mapped[str] = mapped_column(String(100))
+    system: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(50))
+    external_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    op: Mapped[str] = mapped_column(String(10))
+    before: Mapped[Any] = mapped_column(Json(), nullable=True)
+    after: Mapped[Any] = mapped_column(Json(), nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FlowLock(Base):
+    """Who runs a flow right now (the lock itself on SQLite; for visibility on PostgreSQL)."""
+
+    __tablename__ = "flow_locks"
+    __table_args__ = (PrimaryKeyConstraint("flow", name="pk_flow_locks"),)
+
+    flow: Mapped[str] = mapped_column(String(100))
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+LINKS = Link.__table__
+LINK_IDS = LinkId.__table__
+CURSORS = CursorRow.__table__
+CONFLICTS = Conflict.__table__
+RUNS = Run.__table__
+DEAD_LETTERS = DeadLetter.__table__
+AUDIT_LOG = AuditRow.__table__
+FLOW_LOCKS = FlowLock.__table__

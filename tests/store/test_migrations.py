@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from sync_engine.store import Store, StoreError
+from sync_engine.store.migrate import VERSION_TABLE, context_options, head_revision
+from sync_engine.store.tables import Base
+
+STATE_TABLES = {
+    "links",
+    "link_ids",
+    "cursors",
+    "conflicts",
+    "runs",
+    "dead_letters",
+    "audit_log",
+    "flow_locks",
+}
+
+
+def tables_of(store: Store) -> set[str]:
+    with store.transaction() as conn:
+        return set(inspect(conn).get_table_names())
+
+
+def test_upgrade_creates_every_table_on_an_empty_database(blank_store: Store) -> None:
+    assert tables_of(blank_store) == set()
+    assert blank_store.current_revision() is None
+
+    blank_store.upgrade()
+
+    assert tables_of(blank_store) == STATE_TABLES | {VERSION_TABLE}
+    assert blank_store.current_revision() == head_revision() == "0001_initial"
+
+
+def test_downgrade_to_base_drops_every_table_and_upgrade_recreates_them(store: Store) -> None:
+    store.downgrade()
+    assert tables_of(store) & STATE_TABLES == set()
+    assert store.current_revision() is None
+
+    store.upgrade()
+    assert tables_of(store) >= STATE_TABLES
+    assert store.current_revision() == "0001_initial"
+
+
+def test_orm_models_match_the_migrations(store: Store) -> None:
+    with store.transaction() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, **context_options()})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_ensure_current_refuses_an_unmigrated_database(blank_store: Store) -> None:
+    with pytest.raises(StoreError, match="run `synchub db upgrade`"):
+        blank_store.ensure_current()
+    blank_store.upgrade()
+    blank_store.ensure_current()
+
+
+def test_postgresql_tables_and_version_table_live_in_the_given_schema(store: Store) -> None:
+    if store.schema is None:
+        pytest.skip("schemas are a PostgreSQL option")
+    engine = create_engine(store._engine.url)  # no search_path: sees the whole database
+    try:
+        with engine.connect() as conn:
+            inspector = inspect(conn)
+            assert set(inspector.get_table_names(schema=store.schema)) == STATE_TABLES | {VERSION_TABLE}
+            assert STATE_TABLES.isdisjoint(inspector.get_table_names(schema="public"))
+    finally:
+        engine.dispose()
+
+
+def test_url_shown_never_contains_the_password() -> None:
+    store = Store("postgresql+psycopg://sync:s3cret-pw@db.example:5432/state", schema="synchub")
+    assert "s3cret-pw" not in store.url
+    assert "s3cret-pw" not in repr(store)
+    assert "s3cret-pw" not in str(store)
+    assert "synchub" in repr(store)
+
+
+def test_schema_names_that_could_inject_sql_are_refused() -> None:
+    with pytest.raises(StoreError, match="invalid schema name"):
+        Store("postgresql+psycopg://postgres@127.0.0.1/test", schema='x"; DROP TABLE links; --')
+
+
+def test_in_memory_sqlite_keeps_its_tables_across_connections() -> None:
+    store = Store("sqlite://")
+    store.upgrade()
+    store.start_run("customers")
+    assert [run.flow for run in store.list_runs()] == ["customers"]
+    store.close()
+
+
+def test_the_schema_option_is_refused_for_sqlite_and_other_backends_are_named() -> None:
+    with pytest.raises(StoreError, match="schema option applies to PostgreSQL only"):
+        Store("sqlite://", schema="synchub")
+    with pytest.raises(StoreError, match=r"unsupported state database 'mysql://u:\*\*\*@h/db'"):
+        Store("mysql://u:pw@h/db")
+
+
+def test_ensure_current_names_a_revision_from_a_newer_synchub(store: Store) -> None:
+    with store.transaction() as conn:
+        conn.exec_driver_sql(f"UPDATE {VERSION_TABLE} SET version_num = '9999_future'")
+    with pytest.raises(StoreError, match="revision '9999_future', which this SyncHub does not know"):
+        store.ensure_current()
