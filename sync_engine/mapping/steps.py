@@ -1,0 +1,205 @@
+"""Compiled steps and how one direction of a mapping runs them.
+
+A step is a closure ``fn(src, out, ctx, root)`` that maps one rule. The simplest rules (copies and
+single-converter fields, the bulk of any mapping) are also fused into one closure per side, so the
+per-record cost is a loop over tuples rather than a function call per field. Errors are rare: when
+the fast path raises, the record is run again step by step to name the exact field that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sync_engine.mapping.context import MappingContext
+from sync_engine.mapping.errors import MappingError
+from sync_engine.mapping.paths import Getter, Setter, compile_getter, compile_setter
+from sync_engine.mapping.transforms import Convert
+
+Record = dict[str, Any]
+StepFn = Callable[[Record, Record, MappingContext | None, Record], None]
+Runner = Callable[[Record, MappingContext | None, Record], Record]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One compiled rule in one direction, plus what a preview shows about it."""
+
+    fn: StepFn
+    target: str
+    """Canonical path (for messages and previews)."""
+    native: str
+    """Native path(s), for messages and previews."""
+    rule: str
+    tops: frozenset[str] | None
+    """Top-level canonical fields this step touches; ``None`` = always runs (native constants)."""
+    shown: Getter
+    """Reads back, from the step's output, the value it produced."""
+    simple: tuple[Any, ...] | None = None
+    """A form the side can fuse with others: ``("copy", src_path, dst_path)`` or
+    ``("conv", src_path_or_getter, conv, default, dst_path)``; paths are tuples of one or two keys."""
+    child: Side | None = None
+    list_in: Getter | None = None
+    list_out: Setter | None = None
+
+
+@dataclass(frozen=True)
+class FieldTrace:
+    """One row of a preview: which rule produced which value, or why it failed."""
+
+    canonical: str
+    native: str
+    value: Any
+    rule: str
+    error: MappingError | None = None
+
+
+class Side:
+    """The compiled steps of one direction of one (sub-)mapping."""
+
+    def __init__(self, steps: Iterable[Step]) -> None:
+        self.steps = tuple(steps)
+        self._by_fn = {step.fn: step for step in self.steps}
+        self.fns, self.run = _runner(self.steps, self.run_precisely)
+        """``fns``: the fast closures (simple rules fused); ``run(src, ctx, root)``: map one record."""
+
+    def run_precisely(self, src: Record, ctx: MappingContext | None, root: Record) -> Record:
+        """Run step by step so a failure names its field (the fast path calls this on an error)."""
+        out: Record = {}
+        for step in self.steps:
+            try:
+                step.fn(src, out, ctx, root)
+            except MappingError as exc:
+                if exc.field is None:
+                    exc.field, exc.native_field = step.target, exc.native_field or step.native
+                raise
+            except Exception as exc:
+                raise _as_mapping_error(exc, step.target, step.native) from exc
+        return out
+
+    def only(self, fields: set[str]) -> Side:
+        return Side(s for s in self.steps if s.tops is None or not s.tops.isdisjoint(fields))
+
+    def explain(
+        self, src: Record, ctx: MappingContext | None, root: Record, prefix: str = "", nprefix: str = ""
+    ) -> tuple[Record, list[FieldTrace]]:
+        """Run step by step, keeping going after a failure, and say what each step produced."""
+        out: Record = {}
+        rows: list[FieldTrace] = []
+        for step in self.steps:
+            target, native = prefix + step.target, nprefix + step.native
+            if step.child is not None and step.list_in is not None and step.list_out is not None:
+                produced = []
+                for i, item in enumerate(step.list_in(src) or []):
+                    sub, sub_rows = step.child.explain(item, ctx, root, f"{target}[{i}].", f"{native}[{i}].")
+                    produced.append(sub)
+                    rows += sub_rows
+                step.list_out(out, produced)
+                continue
+            try:
+                step.fn(src, out, ctx, root)
+                rows.append(FieldTrace(target, native, step.shown(out), step.rule))
+            except MappingError as exc:
+                exc.field = target if exc.field is None else prefix + exc.field
+                exc.native_field = nprefix + (exc.native_field or step.native)
+                rows.append(FieldTrace(target, native, None, step.rule, exc))
+            except Exception as exc:
+                rows.append(
+                    FieldTrace(target, native, None, step.rule, _as_mapping_error(exc, target, native))
+                )
+        return out, rows
+
+
+def _as_mapping_error(exc: Exception, target: str, native: str) -> MappingError:
+    if isinstance(exc, AttributeError):
+        return MappingError(
+            "the native value on the way to this field is not a nested record",
+            field=target,
+            native_field=native,
+            fix="check the shape of the native record against the dotted path in the mapping",
+        )
+    return MappingError(
+        f"{type(exc).__name__}: {exc}",
+        field=target,
+        native_field=native,
+        fix="check the value against the rule in the mapping file",
+    )
+
+
+def _runner(steps: tuple[Step, ...], precise: Runner) -> tuple[tuple[StepFn, ...], Runner]:
+    fused = _fuse([s.simple for s in steps if s.simple is not None])
+    fns = tuple(([fused] if fused else []) + [s.fn for s in steps if s.simple is None])
+
+    def run(src: Record, ctx: MappingContext | None, root: Record) -> Record:
+        out: Record = {}
+        try:
+            for fn in fns:
+                fn(src, out, ctx, root)
+        except Exception:
+            precise(src, ctx, root)  # raises the same failure, naming its field
+            raise
+        return out
+
+    return fns, run
+
+
+def _fuse(simple: list[tuple[Any, ...]]) -> StepFn | None:
+    """One closure doing all the simple rules of a side, as plain loops over prepared tuples."""
+    if not simple:
+        return None
+    copies: list[tuple[str, str]] = []
+    copies_in: list[tuple[str, str, str]] = []
+    copies_out: list[tuple[str, str, str]] = []
+    key_convs: list[tuple[str, Convert, Any, str]] = []
+    general: list[tuple[Getter, Convert | None, Any, str | None, Setter]] = []
+    for form in simple:
+        if form[0] == "copy":
+            _, src, dst = form
+            if len(src) == 1 and len(dst) == 1:
+                copies.append((src[0], dst[0]))
+                continue
+            if len(src) == 2 and len(dst) == 1:
+                copies_in.append((src[0], src[1], dst[0]))
+                continue
+            if len(src) == 1 and len(dst) == 2:
+                copies_out.append((src[0], dst[0], dst[1]))
+                continue
+            form = ("conv", src, None, None, dst)
+        _, src, conv, default, dst = form
+        if isinstance(src, tuple) and len(src) == 1 and len(dst) == 1 and conv is not None:
+            key_convs.append((src[0], conv, default, dst[0]))
+        else:
+            getter = compile_getter(".".join(src)) if isinstance(src, tuple) else src
+            out_key = dst[0] if len(dst) == 1 else None
+            general.append((getter, conv, default, out_key, compile_setter(".".join(dst))))
+    copy_rows, in_rows, out_rows = tuple(copies), tuple(copies_in), tuple(copies_out)
+    conv_rows, general_rows = tuple(key_convs), tuple(general)
+
+    def fused(src: Record, out: Record, ctx: MappingContext | None, root: Record) -> None:
+        get = src.get
+        for key, out_key in copy_rows:
+            out[out_key] = get(key)
+        for a, b, out_key in in_rows:
+            inner = get(a)
+            out[out_key] = None if inner is None else inner.get(b)
+        for key, a, b in out_rows:
+            dest = out.get(a)
+            if dest is None:
+                dest = out[a] = {}
+            dest[b] = get(key)
+        for key, conv, default, out_key in conv_rows:
+            value = get(key)
+            out[out_key] = default if value is None else conv(value)
+        for getter, conv_or_none, default, out_key, setter in general_rows:
+            value = getter(src)
+            if value is None:
+                value = default
+            elif conv_or_none is not None:
+                value = conv_or_none(value)
+            if out_key is None:
+                setter(out, value)
+            else:
+                out[out_key] = value
+
+    return fused
