@@ -1,0 +1,860 @@
+"""One run of a flow: read both sides, map, validate, identify, merge, write, commit.
+
+The algorithm (see docs/architecture.md for the why):
+
+1. Under the flow's lock, read the *first* side completely (the target of a one-way flow, else the
+   CRM) and keep only what changed since the last sync (a "spool": small in incremental runs).
+2. Stream the *second* side page by page; pair each change with its counterpart (the spooled change
+   of the same link, the link's snapshot when the other side did not change, or an unlinked record of
+   the first side with the same natural key), merge, and write in batches.
+3. Merge what is left in the spool (changed on the first side only, or new there).
+4. Apply resolutions people made to conflicts on records this run did not touch.
+5. Commit cursors only when every page was processed; failed records are dead letters that the next
+   run (deferred and transient ones) or ``synchub deadletters retry`` re-reads by id.
+
+Writes are idempotent: a create is announced in the link (``meta.pending``) before it is sent, and
+is sent as an upsert keyed by the canonical id where the connector supports it, so a crash between
+the write and the commit is repaired by the rerun without a duplicate.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connectors.base import (
+    Connector,
+    Cursor,
+    NativeRecord,
+    PermanentError,
+    TransientError,
+    WriteRequest,
+    WriteResult,
+)
+from sync_engine.identity import KeyIndex, natural_keys, record_hash
+from sync_engine.mapping import Mapping, MappingError, UnresolvedReference
+from sync_engine.merge import MergePolicy, MergeResult, SideState, merge
+from sync_engine.model import entity_model
+from sync_engine.report import PlannedWrite, RunReport, SideCounts
+from sync_engine.retrying import RetryPolicy
+from sync_engine.sides import OTHER, Change, ReferenceLookup, Rejection, Role, Side
+from sync_engine.store import AuditEntry, LinkRecord, Store
+
+Hook = Callable[[str], None]
+Progress = Callable[[str, int], None]
+
+
+class SimulatedCrash(Exception):
+    """Raised by test hooks to stop a run at a chosen step, as a crash would."""
+
+
+@dataclass
+class FlowSpec:
+    """What the engine needs to know about a flow (built from ``FlowConfig``)."""
+
+    name: str
+    entity: str
+    erp: str
+    crm: str
+    direction: str = "both"
+    conflict_policy: str = "manual"
+    field_owners: dict[str, str] = field(default_factory=dict)
+    match_keys: list[list[str]] = field(default_factory=list)
+    deletes: str = "propagate"
+    overlap_seconds: int = 120
+    batch_size: int = 200
+    page_size: int = 500
+
+    @classmethod
+    def from_config(cls, flow: Any) -> FlowSpec:
+        return cls(
+            name=flow.name,
+            entity=flow.entity,
+            erp=flow.erp,
+            crm=flow.crm,
+            direction=flow.direction,
+            conflict_policy=flow.conflict_policy,
+            field_owners=dict(flow.field_owners),
+            match_keys=[list(rule) for rule in flow.match_keys],
+            deletes=flow.deletes,
+            overlap_seconds=flow.overlap_seconds,
+            batch_size=flow.batch_size,
+            page_size=flow.page_size,
+        )
+
+
+@dataclass
+class _Item:
+    """One record's decided outcome, waiting in the write batch."""
+
+    cid: str
+    link: LinkRecord
+    result: MergeResult
+    sources: list[Change]
+    requests: dict[str, WriteRequest] = field(default_factory=dict)
+    resolution_ids: list[int] = field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class FlowRunner:
+    """Runs one flow between two connectors against the state store."""
+
+    def __init__(
+        self,
+        spec: FlowSpec,
+        store: Store,
+        connectors: dict[str, Connector],
+        mappings: dict[str, Mapping],
+        *,
+        retry: RetryPolicy | None = None,
+        hook: Hook | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.spec = spec
+        self.store = store
+        self.retry = retry or RetryPolicy()
+        self.hook = hook or (lambda step: None)
+        self.progress = progress or (lambda event, n: None)
+        self.model = entity_model(spec.entity)
+        self.policy = MergePolicy(
+            conflict_policy=spec.conflict_policy,  # type: ignore[arg-type]
+            field_owners=dict(spec.field_owners),  # type: ignore[arg-type]
+            direction=spec.direction,  # type: ignore[arg-type]
+            deletes=spec.deletes,  # type: ignore[arg-type]
+        )
+        systems = {"erp": spec.erp, "crm": spec.crm}
+        self.sides: dict[str, Side] = {}
+        for role, system in systems.items():
+            mapping = mappings[role]
+            self.sides[role] = Side(
+                role=role,  # type: ignore[arg-type]
+                system=system,
+                entity=spec.entity,
+                connector=connectors[role],
+                mapping=mapping,
+                model=self.model,
+                writable=spec.direction == "both" or spec.direction.endswith(f"to_{role}"),
+                refs=ReferenceLookup(store, system),
+                read_fields=frozenset(getattr(mapping, "canonical_fields", ()) or ()),
+            )
+
+    # ------------------------------------------------------------------ entry point
+
+    def run(self, *, dry_run: bool = False, reconcile_deletes: bool = False) -> RunReport:
+        spec = self.spec
+        report = RunReport(
+            flow=spec.name,
+            entity=spec.entity,
+            sides={role: SideCounts(system=side.system) for role, side in self.sides.items()},
+            dry_run=dry_run,
+        )
+        self.report = report
+        self.dry_run = dry_run
+        self._pending: list[_Item] = []
+        self._failed_keys: set[tuple[str, str]] = set()
+        with self.store.lock_flow(spec.name):
+            recovering = self._previous_run_failed()
+            if not dry_run:
+                report.run_id = self.store.start_run(spec.name, dry_run=False)
+            try:
+                self._run(reconcile_deletes=reconcile_deletes, recovering=recovering)
+            except BaseException as exc:
+                report.finish("failed", f"{type(exc).__name__}: {exc}")
+                if report.run_id is not None:
+                    self.store.finish_run(
+                        report.run_id, status="failed", counts=report.counts(), error=report.error
+                    )
+                raise
+            status = "partial" if report.dead_letters or report.deferred else "success"
+            report.finish(status)
+            if report.run_id is not None:
+                self.store.finish_run(report.run_id, status=status, counts=report.counts())
+        return report
+
+    def _previous_run_failed(self) -> bool:
+        last = self.store.list_runs(flow=self.spec.name, limit=1)
+        return bool(last) and last[0].status in ("running", "failed")
+
+    def _run(self, *, reconcile_deletes: bool, recovering: bool) -> None:
+        spec = self.spec
+        first: Role = "crm" if spec.direction in ("both", "erp_to_crm") else "erp"
+        second: Role = OTHER[first]
+        self.resolutions = self._load_resolutions()
+        retries = self._load_retries()
+
+        # 1. the first side, completely; keep what changed
+        spool_linked: dict[str, Change] = {}
+        spool_new: dict[str, Change] = {}
+        new_index = KeyIndex()
+        pending_index = KeyIndex()
+        pending_links: dict[str, LinkRecord] = {}
+        if recovering:
+            self._index_pending(pending_index, pending_links)
+        cursors: dict[str, Cursor | None] = {}
+        first_side = self.sides[first]
+        for changes in self._changes(first_side, retries.get(first, []), cursors, reconcile_deletes):
+            for ch in changes:
+                if ch.link is not None and ch.link.external_ids.get(OTHER[first]):
+                    spool_linked[ch.link.canonical_id] = ch
+                else:
+                    key = ch.ext_id
+                    spool_new[key] = ch
+                    if ch.record is not None:
+                        new_index.add(key, natural_keys(ch.record, spec.match_keys))
+        self.hook("after_read")
+
+        # 2. stream the second side
+        second_side = self.sides[second]
+        for changes in self._changes(second_side, retries.get(second, []), cursors, reconcile_deletes):
+            for ch in changes:
+                self._pair_and_merge(
+                    ch, first, spool_linked, spool_new, new_index, pending_index, pending_links
+                )
+            self._flush_if_full()
+
+        # 3. what changed on the first side only
+        for cid, ch in list(spool_linked.items()):
+            del spool_linked[cid]
+            self._decide(cid, ch.link, {first: ch}, ch.link)
+            self._flush_if_full()
+        for ch in list(spool_new.values()):
+            if ch.link is not None and ch.link.canonical_id:
+                self._decide(ch.link.canonical_id, ch.link, {first: ch}, ch.link)
+            else:
+                self._decide_new({first: ch})
+            self._flush_if_full()
+        spool_new.clear()
+
+        # 4. resolutions on records nobody touched this run
+        self._apply_untouched_resolutions()
+        self._flush()
+
+        # 5. cursors and retried dead letters
+        if not self.dry_run:
+            with self.store.transaction() as tx:
+                for role, cursor in cursors.items():
+                    if cursor is not None:
+                        self.store.set_cursor(
+                            spec.name, self.sides[role].system, cursor.modified, cursor.id, tx=tx
+                        )
+                done = [
+                    dl_id
+                    for role_retries in retries.values()
+                    for dl_id, system, ext_id in role_retries
+                    if (system, ext_id) not in self._failed_keys
+                ]
+                if done:
+                    self.store.set_dead_letter_status(done, "resolved", tx=tx)
+        self.hook("after_commit")
+
+    # ------------------------------------------------------------------ reading
+
+    def _changes(
+        self,
+        side: Side,
+        retries: list[tuple[int, str, str]],
+        cursors: dict[str, Cursor | None],
+        reconcile_deletes: bool,
+    ) -> Iterator[list[Change]]:
+        """Pages of changes of one side: retried dead letters first, then the change stream."""
+        spec = self.spec
+        report = self.report
+        retried: set[str] = set()
+        if retries:
+            ids = [ext_id for _, _, ext_id in retries]
+            records = self.retry.call(lambda: side.connector.read_by_ids(spec.entity, ids))
+            retried.update(r.id for r in records)
+            yield self._prepare(side, records)
+
+        stored = self.store.get_cursor(spec.name, side.system) if side.tracks_changes else None
+        since: Cursor | None = None
+        if stored is not None:
+            # Re-read an overlap window before the cursor: a transaction that started earlier may
+            # commit after our last read with an older timestamp. Without a window, resume at the
+            # exact (modified, id) mark.
+            if spec.overlap_seconds:
+                since = Cursor(stored.modified - timedelta(seconds=spec.overlap_seconds), "")
+            else:
+                since = Cursor(stored.modified, stored.record_id)
+        high = Cursor(stored.modified, stored.record_id) if stored is not None else None
+        overlap_seen: set[str] = set()
+        seen_all: set[str] | None = set() if (not side.tracks_changes or reconcile_deletes) else None
+        for records in self._read_pages(side, since):
+            report.sides[side.role].read += len(records)
+            fresh: list[NativeRecord] = []
+            for rec in records:
+                if seen_all is not None:
+                    seen_all.add(rec.id)
+                if rec.id in retried:  # already taken this run, from its dead letter
+                    continue
+                # Records inside the overlap window may come twice across restarts of the read;
+                # keep the first of each.
+                if stored is not None and rec.modified is not None and rec.modified <= stored.modified:
+                    if rec.id in overlap_seen:
+                        continue
+                    overlap_seen.add(rec.id)
+                fresh.append(rec)
+                if rec.modified is not None:
+                    mark = Cursor(rec.modified, rec.id)
+                    if high is None or mark > high:
+                        high = mark
+            self.progress(f"read {side.system}", len(records))
+            yield self._prepare(side, fresh)
+        if side.tracks_changes:
+            cursors[side.role] = high
+        if seen_all is not None:
+            if reconcile_deletes and side.tracks_changes:
+                seen_all = set(self.retry.call(lambda: list(side.connector.list_ids(spec.entity))))
+            yield from self._vanished(side, seen_all)
+
+    def _read_pages(self, side: Side, since: Cursor | None) -> Iterator[list[NativeRecord]]:
+        """The connector's pages, restarted after the last good page when a transient error strikes."""
+        attempts = 0
+        resume = since
+        done_ids: set[str] = set()
+        while True:
+            try:
+                for page in side.connector.read_changes(
+                    self.spec.entity, resume, page_size=self.spec.page_size
+                ):
+                    with self.report.timed("read"):
+                        records = (
+                            [r for r in page.records if r.id not in done_ids] if done_ids else page.records
+                        )
+                    yield records
+                    if page.cursor is not None:
+                        resume = page.cursor
+                    elif not side.tracks_changes:
+                        done_ids.update(r.id for r in page.records)
+                    attempts = 0
+                return
+            except TransientError as exc:
+                attempts += 1
+                if attempts >= self.retry.attempts:
+                    raise
+                time.sleep(self.retry.pause(attempts, exc))
+
+    def _vanished(self, side: Side, seen: set[str]) -> Iterator[list[Change]]:
+        """Links whose record no longer exists on a side: deletions detected by a complete scan."""
+        batch: list[Change] = []
+        for link in self.store.iter_links(self.spec.name):
+            ext = link.external_ids.get(side.system)
+            if ext is None or ext in seen or side.role in link.meta.get("deleted", ()):
+                continue
+            batch.append(Change(side, ext, None, None, deleted=True, link=link))
+            if len(batch) >= self.spec.page_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _prepare(self, side: Side, records: list[NativeRecord]) -> list[Change]:
+        if not records:
+            return []
+        with self.report.timed("identify"):
+            links = self.store.find_links(self.spec.name, side.system, [r.id for r in records])
+            unlinked_refs = [r.ref for r in records if r.ref and r.id not in links]
+            if unlinked_refs:
+                by_ref = self.store.get_links(self.spec.name, unlinked_refs)
+                for rec in records:
+                    link = by_ref.get(rec.ref or "")
+                    if (
+                        link is not None
+                        and rec.id not in links
+                        and link.external_ids.get(side.system) in (None, rec.id)
+                    ):
+                        link.external_ids[side.system] = rec.id
+                        links[rec.id] = link
+        return side.prepare(records, links, self.report, self._reject)
+
+    # ------------------------------------------------------------------ deciding
+
+    def _pair_and_merge(
+        self,
+        ch: Change,
+        first: Role,
+        spool_linked: dict[str, Change],
+        spool_new: dict[str, Change],
+        new_index: KeyIndex,
+        pending_index: KeyIndex,
+        pending_links: dict[str, LinkRecord],
+    ) -> None:
+        """Find the counterpart of a second-side change, then merge the pair."""
+        link = ch.link
+        first_system = self.sides[first].system
+        if link is not None:
+            # The counterpart is the first side's change of the same link, if it changed.
+            other = spool_linked.pop(link.canonical_id, None)
+            first_ext = link.external_ids.get(first_system)
+            if other is None and first_ext and first_ext in spool_new:
+                other = spool_new.pop(first_ext)
+            if other is not None or first_ext:
+                if other is not None and other.link is not None:
+                    link.external_ids.update(other.link.external_ids)
+                pair = {ch.side.role: ch, **({first: other} if other is not None else {})}
+                self._decide(link.canonical_id, link, pair, link)
+                return
+        if ch.record is None:
+            return
+        with self.report.timed("identify"):
+            matches = self._match(ch, spool_new, new_index, pending_index, pending_links)
+        if len(matches) > 1:
+            self._duplicate(ch, matches)
+            return
+        if matches:
+            kind, key = matches[0]
+            if kind == "new":
+                other = spool_new.pop(key)
+                base_link = link or other.link
+                cid = base_link.canonical_id if base_link else str(uuid.uuid4())
+                merged_link = base_link or LinkRecord(self.spec.name, self.spec.entity, cid, {})
+                merged_link.external_ids[ch.side.system] = ch.ext_id
+                merged_link.external_ids[other.side.system] = other.ext_id
+                self._decide(cid, merged_link, {ch.side.role: ch, first: other}, None)
+            else:
+                pending = pending_links.pop(key)
+                pending.external_ids[ch.side.system] = ch.ext_id
+                self._decide(pending.canonical_id, pending, {ch.side.role: ch}, None)
+            return
+        if link is not None:
+            self._decide(link.canonical_id, link, {ch.side.role: ch}, link)
+        else:
+            self._decide_new({ch.side.role: ch})
+
+    def _match(
+        self,
+        ch: Change,
+        spool_new: dict[str, Change],
+        new_index: KeyIndex,
+        pending_index: KeyIndex,
+        pending_links: dict[str, LinkRecord],
+    ) -> list[tuple[str, str]]:
+        assert ch.record is not None
+        keys = natural_keys(ch.record, self.spec.match_keys)
+        found = [("new", k) for k in new_index.match(keys) if k in spool_new]
+        if not found:
+            found = [("pending", k) for k in pending_index.match(keys) if k in pending_links]
+        return found
+
+    def _duplicate(self, ch: Change, matches: list[tuple[str, str]]) -> None:
+        """Several candidates share the natural key: a person decides, SyncHub never guesses."""
+        self.report.duplicates += 1
+        self.report.conflicts += 1
+        if self.dry_run:
+            return
+        self.store.open_conflict(
+            flow=self.spec.name,
+            entity=self.spec.entity,
+            canonical_id=f"duplicate:{ch.side.system}:{ch.ext_id}",
+            field="*",
+            base=None,
+            values={ch.side.role: ch.record, "candidates": [k for _, k in matches]},
+            systems={role: side.system for role, side in self.sides.items()},
+            changed_at={ch.side.role: _iso(ch.changed_at)},
+            kind="duplicate",
+            run_id=self.report.run_id,
+        )
+
+    def _state(
+        self, role: str, ch: Change | None, link: LinkRecord | None, base: dict[str, Any] | None
+    ) -> SideState:
+        if ch is not None:
+            return SideState(record=ch.record, changed_at=ch.changed_at, deleted=ch.deleted)
+        system = self.sides[role].system
+        if link is not None and role in link.meta.get("deleted", ()):
+            return SideState(record=None, changed_at=None, deleted=True)
+        if link is not None and link.external_ids.get(system) and base is not None:
+            # Not in this run's changes: the side still holds what we last synced.
+            return SideState(record=base, changed_at=link.synced_at)
+        return SideState(record=None, changed_at=None)
+
+    def _decide(
+        self,
+        cid: str,
+        link: LinkRecord | None,
+        changes: dict[str, Change],
+        base_link: LinkRecord | None,
+    ) -> None:
+        pending = bool(base_link and base_link.meta.get("pending"))
+        base = base_link.snapshot if base_link is not None and not pending else None
+        link = link or LinkRecord(self.spec.name, self.spec.entity, cid, {})
+        for ch in changes.values():
+            link.external_ids.setdefault(ch.side.system, ch.ext_id)
+            if ch.record is not None and base is None:
+                # Fill what one side does not hold from the other side's record (no snapshot yet).
+                others = [o.record for o in changes.values() if o is not ch and o.record is not None]
+                if others:
+                    ch.record = self._refill(ch, others[0])
+        states = {role: self._state(role, changes.get(role), link, base) for role in ("erp", "crm")}
+        resolutions = self.resolutions.pop(cid, None)
+        with self.report.timed("merge"):
+            result = merge(
+                base, states["erp"], states["crm"], self.policy, resolutions[0] if resolutions else {}
+            )
+        item = _Item(
+            cid, link, result, list(changes.values()), resolution_ids=resolutions[1] if resolutions else []
+        )
+        self._queue(item)
+
+    def _decide_new(self, changes: dict[str, Change]) -> None:
+        cid = str(uuid.uuid4())
+        self._decide(cid, None, changes, None)
+
+    def _refill(self, ch: Change, other: dict[str, Any]) -> dict[str, Any]:
+        assert ch.record is not None
+        if not ch.side.read_fields:
+            return ch.record
+        mine = {k: v for k, v in ch.record.items() if k in ch.side.read_fields}
+        return {**other, **mine}
+
+    # ------------------------------------------------------------------ writing
+
+    def _queue(self, item: _Item) -> None:
+        result = item.result
+        for role in ("erp", "crm"):
+            action = getattr(result, f"{role}_action")
+            if action == "none":
+                continue
+            side = self.sides[role]
+            if not side.writable:
+                continue
+            ext_id = item.link.external_ids.get(side.system)
+            try:
+                request = self._request(side, action, item, ext_id)
+            except UnresolvedReference as exc:
+                self._defer_item(item, str(exc), exc.field)
+                return
+            except MappingError as exc:
+                for src in item.sources:
+                    self._reject(Rejection(src.side, src.ext_id, "map", str(exc), exc.field, src.record))
+                return
+            if request is not None:
+                item.requests[role] = request
+        self._pending.append(item)
+
+    def _request(self, side: Side, action: str, item: _Item, ext_id: str | None) -> WriteRequest | None:
+        merged = item.result.merged
+        if action == "delete":
+            return WriteRequest("delete", item.cid, {}, ext_id) if ext_id else None
+        assert merged is not None
+        if action == "create" or ext_id is None:
+            data = side.mapping.to_native(merged, side.refs)
+            return WriteRequest("create", item.cid, data, None)
+        patch = getattr(item.result, f"{side.role}_patch")
+        data = side.mapping.to_native(merged, side.refs, fields=set(patch))
+        if not data:
+            return None
+        return WriteRequest("update", item.cid, data, ext_id)
+
+    def _defer_item(self, item: _Item, reason: str, field_name: str | None) -> None:
+        for src in item.sources:
+            self._reject(
+                Rejection(src.side, src.ext_id, "reference", reason, field_name, src.record, deferred=True)
+            )
+
+    def _flush_if_full(self) -> None:
+        if len(self._pending) >= self.spec.batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        items, self._pending = self._pending, []
+        if not items:
+            return
+        report = self.report
+        if self.dry_run:
+            for item in items:
+                self._count_conflicts(item)
+                for role, req in item.requests.items():
+                    side = self.sides[role]
+                    report.plan.append(
+                        PlannedWrite(role, side.system, req.op, item.cid, req.id, sorted(req.data))
+                    )
+                    self._count_write(role, req.op)
+            return
+        creating = [item for item in items if any(r.op == "create" for r in item.requests.values())]
+        if creating:
+            # Announce creates before sending them: a crash after the write is then recognisable.
+            with report.timed("commit"):
+                announced = []
+                for item in creating:
+                    pend = {role: "create" for role, r in item.requests.items() if r.op == "create"}
+                    snap = item.result.snapshot if item.link.snapshot is None else item.link.snapshot
+                    meta = {**item.link.meta, "pending": pend}
+                    announced.append(replace(item.link, snapshot=snap, meta=meta, hash=item.link.hash))
+                self.store.save_links(announced)
+        results: dict[tuple[str, str], WriteResult] = {}
+        with report.timed("write"):
+            for role in ("erp", "crm"):
+                reqs = [item.requests[role] for item in items if role in item.requests]
+                if reqs:
+                    for res in self._write(self.sides[role], reqs):
+                        results[(role, res.ref)] = res
+        self.hook("after_write")
+        with report.timed("commit"):
+            self._commit(items, results)
+        self.progress("written", len(items))
+
+    def _write(self, side: Side, requests: list[WriteRequest]) -> list[WriteResult]:
+        out: list[WriteResult] = []
+        size = max(1, side.connector.capabilities.max_batch_size)
+        for start in range(0, len(requests), size):
+            chunk = requests[start : start + size]
+            try:
+                got = self.retry.call(lambda chunk=chunk: side.connector.write_batch(self.spec.entity, chunk))
+            except TransientError as exc:
+                got = [
+                    WriteResult(r.ref, False, r.id, f"{side.system} unavailable: {exc}", transient=True)
+                    for r in chunk
+                ]
+            except PermanentError as exc:
+                got = [
+                    WriteResult(r.ref, False, r.id, f"{side.system} refused the batch: {exc}") for r in chunk
+                ]
+            if len(got) != len(chunk):
+                raise PermanentError(
+                    f"connector {side.connector.name!r} returned {len(got)} results for {len(chunk)} writes"
+                )
+            out.extend(got)
+        return out
+
+    def _commit(self, items: list[_Item], results: dict[tuple[str, str], WriteResult]) -> None:
+        now = _now()
+        spec = self.spec
+        links: list[LinkRecord] = []
+        audit: list[AuditEntry] = []
+        applied: list[int] = []
+        superseded: list[int] = []
+        open_now = self.store.open_conflicts_for(spec.name, [i.cid for i in items])
+        with self.store.transaction() as tx:
+            for item in items:
+                link = item.link
+                all_ok = True
+                for role, req in item.requests.items():
+                    side = self.sides[role]
+                    res = results[(role, req.ref)]
+                    if res.ok:
+                        self._count_write(role, req.op)
+                        if req.op == "create" and res.id:
+                            link.external_ids[side.system] = res.id
+                        if req.op == "delete":
+                            link.meta = {
+                                **link.meta,
+                                "deleted": sorted({*link.meta.get("deleted", ()), role}),
+                            }
+                        audit.append(
+                            AuditEntry(
+                                run_id=self.report.run_id,
+                                flow=spec.name,
+                                system=side.system,
+                                entity=spec.entity,
+                                external_id=res.id or req.id,
+                                op=req.op,
+                                before=self._before(link, req, item.result, role),
+                                after=self._after(req, item.result, role),
+                                at=now,
+                            )
+                        )
+                    else:
+                        all_ok = False
+                        self.report.sides[role].failed += 1
+                        self._write_failed(item, side, req, res, tx)
+                if all_ok:
+                    snapshot = item.result.snapshot
+                    meta = {k: v for k, v in link.meta.items() if k != "pending"}
+                    for ch in item.sources:
+                        if ch.deleted:
+                            meta["deleted"] = sorted({*meta.get("deleted", ()), ch.side.role})
+                    links.append(
+                        replace(
+                            link,
+                            snapshot=snapshot,
+                            hash=record_hash(snapshot) if snapshot is not None else None,
+                            synced_at=now,
+                            meta=meta,
+                        )
+                    )
+                    applied.extend(item.resolution_ids)
+                    held = {c.field for c in item.result.conflicts}
+                    superseded.extend(
+                        c.id
+                        for c in open_now.get(item.cid, [])
+                        if c.field not in held and c.id not in item.resolution_ids
+                    )
+                else:
+                    links.append(link)
+                self._open_conflicts(item, tx)
+            if links:
+                self.store.save_links(links, tx=tx)
+            if audit:
+                self.store.record_audit(audit, tx=tx)
+            if applied:
+                self.store.mark_conflicts(applied, "applied", run_id=self.report.run_id, tx=tx)
+                self.report.resolutions_applied += len(applied)
+            if superseded:
+                self.store.mark_conflicts(superseded, "superseded", run_id=self.report.run_id, tx=tx)
+            self.hook("before_commit")
+
+    @staticmethod
+    def _before(link: LinkRecord, req: WriteRequest, result: MergeResult, role: str) -> dict[str, Any] | None:
+        """The fields as they were before the write (canonical form)."""
+        if link.snapshot is None or req.op == "create":
+            return None
+        if req.op == "delete":
+            return dict(link.snapshot)
+        return {f: link.snapshot.get(f) for f in getattr(result, f"{role}_patch")}
+
+    @staticmethod
+    def _after(req: WriteRequest, result: MergeResult, role: str) -> dict[str, Any] | None:
+        """The fields as written (canonical form)."""
+        if req.op == "delete":
+            return None
+        if req.op == "create":
+            return dict(result.merged or {})
+        return dict(getattr(result, f"{role}_patch"))
+
+    def _write_failed(self, item: _Item, side: Side, req: WriteRequest, res: WriteResult, tx: Any) -> None:
+        """A record the target refused: dead letter it, with what to re-read to try again."""
+        src = item.sources[0] if item.sources else None
+        self._failed_keys.update((s.side.system, s.ext_id) for s in item.sources)
+        self.report.dead_letters += 1
+        reason = f"{side.system} refused {req.op} of {self.spec.entity} {req.id or item.cid}: {res.error}"
+        dl_id = self.store.add_dead_letter(
+            flow=self.spec.name,
+            entity=self.spec.entity,
+            system=side.system,
+            external_id=req.id or f"canonical:{item.cid}",
+            stage="write",
+            reason=reason,
+            field=res.field,
+            payload={
+                "native": req.data,
+                "canonical_id": item.cid,
+                "retry": {"role": src.side.role, "system": src.side.system, "id": src.ext_id}
+                if src
+                else None,
+            },
+            run_id=self.report.run_id,
+            tx=tx,
+        )
+        if res.transient:
+            # Worth another try on its own: the next run re-reads the source record.
+            self.store.set_dead_letter_status([dl_id], "retrying", tx=tx)
+
+    def _open_conflicts(self, item: _Item, tx: Any) -> None:
+        self._count_conflicts(item)
+        for c in item.result.conflicts:
+            self.store.open_conflict(
+                flow=self.spec.name,
+                entity=self.spec.entity,
+                canonical_id=item.cid,
+                field=c.field,
+                base=c.base,
+                values={"erp": c.erp, "crm": c.crm},
+                systems={role: side.system for role, side in self.sides.items()},
+                changed_at={"erp": _iso(c.erp_changed_at), "crm": _iso(c.crm_changed_at)},
+                kind=c.kind,
+                run_id=self.report.run_id,
+                tx=tx,
+            )
+
+    def _count_conflicts(self, item: _Item) -> None:
+        self.report.conflicts += len(item.result.conflicts)
+
+    def _count_write(self, role: str, op: str) -> None:
+        counts = self.report.sides[role]
+        if op == "create":
+            counts.created += 1
+        elif op == "update":
+            counts.updated += 1
+        else:
+            counts.deleted += 1
+
+    # ------------------------------------------------------------------ dead letters, resolutions
+
+    def _reject(self, rej: Rejection) -> None:
+        self._failed_keys.add((rej.side.system, rej.ext_id))
+        if rej.deferred:
+            self.report.deferred += 1
+        else:
+            self.report.dead_letters += 1
+            self.report.sides[rej.side.role].failed += 1
+        if self.dry_run:
+            return
+        dl_id = self.store.add_dead_letter(
+            flow=self.spec.name,
+            entity=self.spec.entity,
+            system=rej.side.system,
+            external_id=rej.ext_id,
+            stage=rej.stage,
+            reason=rej.reason,
+            field=rej.field,
+            payload={
+                "native": rej.payload,
+                "retry": {"role": rej.side.role, "system": rej.side.system, "id": rej.ext_id},
+            },
+            run_id=self.report.run_id,
+        )
+        if rej.deferred:
+            # Deferred records wait for their reference; every run re-reads them until it is linked.
+            self.store.set_dead_letter_status([dl_id], "retrying")
+
+    def _load_retries(self) -> dict[str, list[tuple[int, str, str]]]:
+        """Dead letters marked for retry, grouped by the role whose record must be re-read."""
+        out: dict[str, list[tuple[int, str, str]]] = {}
+        by_system = {side.system: role for role, side in self.sides.items()}
+        for dl in self.store.list_dead_letters(status="retrying", flow=self.spec.name, limit=100_000):
+            retry = (dl.payload or {}).get("retry") if isinstance(dl.payload, dict) else None
+            if not retry or retry.get("system") not in by_system:
+                continue
+            role = by_system[retry["system"]]
+            out.setdefault(role, []).append((dl.id, retry["system"], str(retry["id"])))
+        return out
+
+    def _load_resolutions(self) -> dict[str, tuple[dict[str, Any], list[int]]]:
+        out: dict[str, tuple[dict[str, Any], list[int]]] = {}
+        for c in self.store.pending_resolutions(self.spec.name):
+            values, ids = out.setdefault(c.canonical_id, ({}, []))
+            values[c.field] = c.resolved_value
+            ids.append(c.id)
+        return out
+
+    def _apply_untouched_resolutions(self) -> None:
+        """Resolved conflicts on records that did not change this run: read both sides and apply."""
+        if not self.resolutions:
+            return
+        links = self.store.get_links(self.spec.name, list(self.resolutions))
+        for cid in list(self.resolutions):
+            link = links.get(cid)
+            if link is None:
+                continue
+            changes: dict[str, Change] = {}
+            for role, side in self.sides.items():
+                ext = link.external_ids.get(side.system)
+                if not ext:
+                    continue
+                recs = self.retry.call(
+                    lambda side=side, ext=ext: side.connector.read_by_ids(self.spec.entity, [ext])
+                )
+                prepared = side.prepare(recs, {ext: link}, self.report, self._reject)
+                if prepared:
+                    changes[role] = prepared[0]
+            self._decide(cid, link, changes, link)
+            self._flush_if_full()
+
+    def _index_pending(self, index: KeyIndex, pending: dict[str, LinkRecord]) -> None:
+        """After a crash: links whose create may have happened without being recorded."""
+        for link in self.store.iter_links(self.spec.name):
+            if link.meta.get("pending") and link.snapshot is not None:
+                pending[link.canonical_id] = link
+                index.add(link.canonical_id, natural_keys(link.snapshot, self.spec.match_keys))

@@ -1,0 +1,122 @@
+"""What one run of a flow did: counts per system, conflicts, dead letters, phase timings, the plan."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+PHASES = ("read", "map", "validate", "identify", "merge", "hash", "write", "commit")
+
+
+@dataclass
+class SideCounts:
+    """Per system: what was read from it and what was written to it."""
+
+    system: str
+    read: int = 0
+    unchanged: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "system": self.system,
+            "read": self.read,
+            "unchanged": self.unchanged,
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "failed": self.failed,
+        }
+
+
+@dataclass
+class PlannedWrite:
+    """One write a run would make (``--dry-run``) or made."""
+
+    role: str
+    system: str
+    op: str
+    canonical_id: str
+    external_id: str | None
+    fields: list[str]
+
+
+@dataclass
+class RunReport:
+    flow: str
+    entity: str
+    sides: dict[str, SideCounts]
+    dry_run: bool = False
+    run_id: int | None = None
+    status: str = "running"
+    conflicts: int = 0
+    dead_letters: int = 0
+    deferred: int = 0
+    duplicates: int = 0
+    resolutions_applied: int = 0
+    error: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+    duration_s: float = 0.0
+    phase_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    plan: list[PlannedWrite] = field(default_factory=list)
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phase_seconds[phase] += time.perf_counter() - start
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        self.status = status
+        self.error = error
+        self.duration_s = time.perf_counter() - self.started
+
+    @property
+    def records_read(self) -> int:
+        return sum(s.read for s in self.sides.values())
+
+    @property
+    def writes(self) -> int:
+        return sum(s.created + s.updated + s.deleted for s in self.sides.values())
+
+    def counts(self) -> dict[str, Any]:
+        """The figures stored with the run and shown by ``synchub status``."""
+        return {
+            "systems": {side.system: {"role": role, **side.as_dict()} for role, side in self.sides.items()},
+            "conflicts": self.conflicts,
+            "dead_letters": self.dead_letters,
+            "deferred": self.deferred,
+            "duplicates": self.duplicates,
+            "resolutions_applied": self.resolutions_applied,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """The one JSON object ``synchub run --json`` prints."""
+        data: dict[str, Any] = {
+            "flow": self.flow,
+            "entity": self.entity,
+            "run_id": self.run_id,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "systems": {side.system: {"role": role, **side.as_dict()} for role, side in self.sides.items()},
+            "conflicts": self.conflicts,
+            "dead_letters": self.dead_letters,
+            "deferred": self.deferred,
+            "duplicates": self.duplicates,
+            "resolutions_applied": self.resolutions_applied,
+            "duration_s": round(self.duration_s, 3),
+            "phase_seconds": {k: round(v, 4) for k, v in self.phase_seconds.items()},
+            "error": self.error,
+        }
+        if self.dry_run:
+            data["plan"] = [vars(p) for p in self.plan]
+        return data
