@@ -97,6 +97,7 @@ class _Item:
     sources: list[Change]
     requests: dict[str, WriteRequest] = field(default_factory=dict)
     resolution_ids: list[int] = field(default_factory=list)
+    held: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _now() -> datetime:
@@ -475,8 +476,10 @@ class FlowRunner:
         if link is not None and role in link.meta.get("deleted", ()):
             return SideState(record=None, changed_at=None, deleted=True)
         if link is not None and link.external_ids.get(system) and base is not None:
-            # Not in this run's changes: the side still holds what we last synced.
-            return SideState(record=base, changed_at=link.synced_at)
+            # Not in this run's changes: the side still holds what we last synced, except the
+            # fields held by an open conflict, where it keeps its own value.
+            held = link.meta.get("held", {}).get(role)
+            return SideState(record={**base, **held} if held else base, changed_at=link.synced_at)
         return SideState(record=None, changed_at=None)
 
     def _decide(
@@ -505,7 +508,18 @@ class FlowRunner:
         item = _Item(
             cid, link, result, list(changes.values()), resolution_ids=resolutions[1] if resolutions else []
         )
+        item.held = self._held_values(result, states)
         self._queue(item)
+
+    @staticmethod
+    def _held_values(result: MergeResult, states: dict[str, SideState]) -> dict[str, dict[str, Any]]:
+        """Each side's own value of the top-level fields an open conflict holds (kept in the link)."""
+        tops = {c.field.split("[")[0].split(".")[0] for c in result.conflicts if c.kind == "field"}
+        held: dict[str, dict[str, Any]] = {}
+        for role, state in states.items():
+            if tops and state.record is not None:
+                held[role] = {top: state.record.get(top) for top in tops}
+        return held
 
     def _decide_new(self, changes: dict[str, Change]) -> None:
         cid = str(uuid.uuid4())
@@ -640,6 +654,13 @@ class FlowRunner:
             for item in items:
                 link = item.link
                 all_ok = True
+                # Which sides no longer hold the record: what we saw deleted, then what we wrote.
+                deleted = set(link.meta.get("deleted", ()))
+                for ch in item.sources:
+                    if ch.deleted:
+                        deleted.add(ch.side.role)
+                    elif ch.record is not None:
+                        deleted.discard(ch.side.role)
                 for role, req in item.requests.items():
                     side = self.sides[role]
                     res = results[(role, req.ref)]
@@ -648,10 +669,9 @@ class FlowRunner:
                         if req.op == "create" and res.id:
                             link.external_ids[side.system] = res.id
                         if req.op == "delete":
-                            link.meta = {
-                                **link.meta,
-                                "deleted": sorted({*link.meta.get("deleted", ()), role}),
-                            }
+                            deleted.add(role)
+                        elif req.op == "create":
+                            deleted.discard(role)
                         audit.append(
                             AuditEntry(
                                 run_id=self.report.run_id,
@@ -671,10 +691,13 @@ class FlowRunner:
                         self._write_failed(item, side, req, res, tx)
                 if all_ok:
                     snapshot = item.result.snapshot
-                    meta = {k: v for k, v in link.meta.items() if k != "pending"}
-                    for ch in item.sources:
-                        if ch.deleted:
-                            meta["deleted"] = sorted({*meta.get("deleted", ()), ch.side.role})
+                    meta = {k: v for k, v in link.meta.items() if k not in ("pending", "held", "deleted")}
+                    if deleted:
+                        meta["deleted"] = sorted(deleted)
+                    else:
+                        meta.pop("deleted", None)
+                    if item.held:
+                        meta["held"] = item.held
                     links.append(
                         replace(
                             link,
@@ -692,7 +715,7 @@ class FlowRunner:
                         if c.field not in held and c.id not in item.resolution_ids
                     )
                 else:
-                    links.append(link)
+                    links.append(replace(link, meta={**link.meta, "deleted": sorted(deleted)}))
                 self._open_conflicts(item, tx)
             if links:
                 self.store.save_links(links, tx=tx)
