@@ -12,9 +12,11 @@ The algorithm (see docs/architecture.md for the why):
 5. Commit cursors only when every page was processed; failed records are dead letters that the next
    run (deferred and transient ones) or ``synchub deadletters retry`` re-reads by id.
 
-Writes are idempotent: a create is announced in the link (``meta.pending``) before it is sent, and
-is sent as an upsert keyed by the canonical id where the connector supports it, so a crash between
-the write and the commit is repaired by the rerun without a duplicate.
+Writes are idempotent: a new record's canonical id is derived from its first system and id, and a
+create is sent as an upsert keyed by that id where the connector supports it. A crash between the
+write and the commit is therefore repaired by the rerun without a duplicate: the rerun derives the
+same id (and upserts again), or recognises the created record by the id it carries or by its
+natural key.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from connectors.base import (
     Connector,
     Cursor,
     NativeRecord,
+    Page,
     PermanentError,
     TransientError,
     WriteRequest,
@@ -46,6 +49,9 @@ from sync_engine.store import AuditEntry, LinkRecord, Store
 
 Hook = Callable[[str], None]
 Progress = Callable[[str, int], None]
+
+
+_CID_NAMESPACE = uuid.UUID("5f1c3a52-8f0e-4b8e-9a47-3d0b1f6c2e11")
 
 
 class SimulatedCrash(Exception):
@@ -165,11 +171,10 @@ class FlowRunner:
         self._pending: list[_Item] = []
         self._failed_keys: set[tuple[str, str]] = set()
         with self.store.lock_flow(spec.name):
-            recovering = self._previous_run_failed()
             if not dry_run:
                 report.run_id = self.store.start_run(spec.name, dry_run=False)
             try:
-                self._run(reconcile_deletes=reconcile_deletes, recovering=recovering)
+                self._run(reconcile_deletes=reconcile_deletes)
             except BaseException as exc:
                 report.finish("failed", f"{type(exc).__name__}: {exc}")
                 if report.run_id is not None:
@@ -183,11 +188,7 @@ class FlowRunner:
                 self.store.finish_run(report.run_id, status=status, counts=report.counts())
         return report
 
-    def _previous_run_failed(self) -> bool:
-        last = self.store.list_runs(flow=self.spec.name, limit=1)
-        return bool(last) and last[0].status in ("running", "failed")
-
-    def _run(self, *, reconcile_deletes: bool, recovering: bool) -> None:
+    def _run(self, *, reconcile_deletes: bool) -> None:
         spec = self.spec
         first: Role = "crm" if spec.direction in ("both", "erp_to_crm") else "erp"
         second: Role = OTHER[first]
@@ -195,47 +196,34 @@ class FlowRunner:
         retries = self._load_retries()
 
         # 1. the first side, completely; keep what changed
-        spool_linked: dict[str, Change] = {}
-        spool_new: dict[str, Change] = {}
-        new_index = KeyIndex()
-        pending_index = KeyIndex()
-        pending_links: dict[str, LinkRecord] = {}
-        if recovering:
-            self._index_pending(pending_index, pending_links)
+        spool = _Spool()
         cursors: dict[str, Cursor | None] = {}
         first_side = self.sides[first]
+        other_system = self.sides[second].system
         for changes in self._changes(first_side, retries.get(first, []), cursors, reconcile_deletes):
             for ch in changes:
-                if ch.link is not None and ch.link.external_ids.get(OTHER[first]):
-                    spool_linked[ch.link.canonical_id] = ch
-                else:
-                    key = ch.ext_id
-                    spool_new[key] = ch
-                    if ch.record is not None:
-                        new_index.add(key, natural_keys(ch.record, spec.match_keys))
+                spool.add(ch, other_system, spec.match_keys, self._cid_for(ch))
         self.hook("after_read")
 
         # 2. stream the second side
         second_side = self.sides[second]
         for changes in self._changes(second_side, retries.get(second, []), cursors, reconcile_deletes):
             for ch in changes:
-                self._pair_and_merge(
-                    ch, first, spool_linked, spool_new, new_index, pending_index, pending_links
-                )
+                self._pair_and_merge(ch, first, spool)
             self._flush_if_full()
 
         # 3. what changed on the first side only
-        for cid, ch in list(spool_linked.items()):
-            del spool_linked[cid]
+        for cid, ch in list(spool.linked.items()):
+            del spool.linked[cid]
             self._decide(cid, ch.link, {first: ch}, ch.link)
             self._flush_if_full()
-        for ch in list(spool_new.values()):
-            if ch.link is not None and ch.link.canonical_id:
+        for ch in list(spool.new.values()):
+            if ch.link is not None:
                 self._decide(ch.link.canonical_id, ch.link, {first: ch}, ch.link)
             else:
-                self._decide_new({first: ch})
+                self._decide(self._cid_for(ch), None, {first: ch}, None)
             self._flush_if_full()
-        spool_new.clear()
+        spool.new.clear()
 
         # 4. resolutions on records nobody touched this run
         self._apply_untouched_resolutions()
@@ -324,27 +312,34 @@ class FlowRunner:
         attempts = 0
         resume = since
         done_ids: set[str] = set()
+        pages: Iterator[Page] | None = None
         while True:
             try:
-                for page in side.connector.read_changes(
-                    self.spec.entity, resume, page_size=self.spec.page_size
-                ):
-                    with self.report.timed("read"):
-                        records = (
-                            [r for r in page.records if r.id not in done_ids] if done_ids else page.records
+                # Only the connector's own work is retried (and timed as "read"), not ours.
+                with self.report.timed("read"):
+                    if pages is None:
+                        pages = iter(
+                            side.connector.read_changes(
+                                self.spec.entity, resume, page_size=self.spec.page_size
+                            )
                         )
-                    yield records
-                    if page.cursor is not None:
-                        resume = page.cursor
-                    elif not side.tracks_changes:
-                        done_ids.update(r.id for r in page.records)
-                    attempts = 0
-                return
+                    page = next(pages, None)
             except TransientError as exc:
                 attempts += 1
                 if attempts >= self.retry.attempts:
                     raise
                 time.sleep(self.retry.pause(attempts, exc))
+                pages = None
+                continue
+            if page is None:
+                return
+            attempts = 0
+            records = [r for r in page.records if r.id not in done_ids] if done_ids else page.records
+            yield records
+            if page.cursor is not None:
+                resume = page.cursor
+            elif not side.tracks_changes:
+                done_ids.update(r.id for r in page.records)
 
     def _vanished(self, side: Side, seen: set[str]) -> Iterator[list[Change]]:
         """Links whose record no longer exists on a side: deletions detected by a complete scan."""
@@ -381,25 +376,21 @@ class FlowRunner:
 
     # ------------------------------------------------------------------ deciding
 
-    def _pair_and_merge(
-        self,
-        ch: Change,
-        first: Role,
-        spool_linked: dict[str, Change],
-        spool_new: dict[str, Change],
-        new_index: KeyIndex,
-        pending_index: KeyIndex,
-        pending_links: dict[str, LinkRecord],
-    ) -> None:
+    def _cid_for(self, ch: Change) -> str:
+        """The canonical id a new record gets: derived from where it came from, so a rerun after a
+        crash gives the same id (and an upsert keyed by it finds what the crashed run created)."""
+        return str(uuid.uuid5(_CID_NAMESPACE, f"{self.spec.name}\x1f{ch.side.system}\x1f{ch.ext_id}"))
+
+    def _pair_and_merge(self, ch: Change, first: Role, spool: _Spool) -> None:
         """Find the counterpart of a second-side change, then merge the pair."""
         link = ch.link
         first_system = self.sides[first].system
         if link is not None:
             # The counterpart is the first side's change of the same link, if it changed.
-            other = spool_linked.pop(link.canonical_id, None)
+            other = spool.linked.pop(link.canonical_id, None)
             first_ext = link.external_ids.get(first_system)
-            if other is None and first_ext and first_ext in spool_new:
-                other = spool_new.pop(first_ext)
+            if other is None and first_ext and first_ext in spool.new:
+                other = spool.new.pop(first_ext)
             if other is not None or first_ext:
                 if other is not None and other.link is not None:
                     link.external_ids.update(other.link.external_ids)
@@ -409,46 +400,26 @@ class FlowRunner:
         if ch.record is None:
             return
         with self.report.timed("identify"):
-            matches = self._match(ch, spool_new, new_index, pending_index, pending_links)
+            matches = spool.match(ch, self.spec.match_keys, self._cid_for(ch))
         if len(matches) > 1:
             self._duplicate(ch, matches)
             return
         if matches:
-            kind, key = matches[0]
-            if kind == "new":
-                other = spool_new.pop(key)
-                base_link = link or other.link
-                cid = base_link.canonical_id if base_link else str(uuid.uuid4())
-                merged_link = base_link or LinkRecord(self.spec.name, self.spec.entity, cid, {})
-                merged_link.external_ids[ch.side.system] = ch.ext_id
-                merged_link.external_ids[other.side.system] = other.ext_id
-                self._decide(cid, merged_link, {ch.side.role: ch, first: other}, None)
-            else:
-                pending = pending_links.pop(key)
-                pending.external_ids[ch.side.system] = ch.ext_id
-                self._decide(pending.canonical_id, pending, {ch.side.role: ch}, None)
+            other = spool.new.pop(matches[0])
+            base_link = link or other.link
+            erp_side = ch if ch.side.role == "erp" else other
+            cid = base_link.canonical_id if base_link else self._cid_for(erp_side)
+            merged_link = base_link or LinkRecord(self.spec.name, self.spec.entity, cid, {})
+            merged_link.external_ids[ch.side.system] = ch.ext_id
+            merged_link.external_ids[other.side.system] = other.ext_id
+            self._decide(cid, merged_link, {ch.side.role: ch, first: other}, None)
             return
         if link is not None:
             self._decide(link.canonical_id, link, {ch.side.role: ch}, link)
         else:
-            self._decide_new({ch.side.role: ch})
+            self._decide(self._cid_for(ch), None, {ch.side.role: ch}, None)
 
-    def _match(
-        self,
-        ch: Change,
-        spool_new: dict[str, Change],
-        new_index: KeyIndex,
-        pending_index: KeyIndex,
-        pending_links: dict[str, LinkRecord],
-    ) -> list[tuple[str, str]]:
-        assert ch.record is not None
-        keys = natural_keys(ch.record, self.spec.match_keys)
-        found = [("new", k) for k in new_index.match(keys) if k in spool_new]
-        if not found:
-            found = [("pending", k) for k in pending_index.match(keys) if k in pending_links]
-        return found
-
-    def _duplicate(self, ch: Change, matches: list[tuple[str, str]]) -> None:
+    def _duplicate(self, ch: Change, matches: list[str]) -> None:
         """Several candidates share the natural key: a person decides, SyncHub never guesses."""
         self.report.duplicates += 1
         self.report.conflicts += 1
@@ -460,7 +431,7 @@ class FlowRunner:
             canonical_id=f"duplicate:{ch.side.system}:{ch.ext_id}",
             field="*",
             base=None,
-            values={ch.side.role: ch.record, "candidates": [k for _, k in matches]},
+            values={ch.side.role: ch.record, "candidates": matches},
             systems={role: side.system for role, side in self.sides.items()},
             changed_at={ch.side.role: _iso(ch.changed_at)},
             kind="duplicate",
@@ -489,8 +460,7 @@ class FlowRunner:
         changes: dict[str, Change],
         base_link: LinkRecord | None,
     ) -> None:
-        pending = bool(base_link and base_link.meta.get("pending"))
-        base = base_link.snapshot if base_link is not None and not pending else None
+        base = base_link.snapshot if base_link is not None else None
         link = link or LinkRecord(self.spec.name, self.spec.entity, cid, {})
         for ch in changes.values():
             link.external_ids.setdefault(ch.side.system, ch.ext_id)
@@ -515,15 +485,13 @@ class FlowRunner:
     def _held_values(result: MergeResult, states: dict[str, SideState]) -> dict[str, dict[str, Any]]:
         """Each side's own value of the top-level fields an open conflict holds (kept in the link)."""
         tops = {c.field.split("[")[0].split(".")[0] for c in result.conflicts if c.kind == "field"}
+        # A delete-against-update conflict holds the whole record of the side that still has it.
+        whole = any(c.kind == "delete" for c in result.conflicts)
         held: dict[str, dict[str, Any]] = {}
         for role, state in states.items():
-            if tops and state.record is not None:
-                held[role] = {top: state.record.get(top) for top in tops}
+            if state.record is not None and (tops or whole):
+                held[role] = dict(state.record) if whole else {top: state.record.get(top) for top in tops}
         return held
-
-    def _decide_new(self, changes: dict[str, Change]) -> None:
-        cid = str(uuid.uuid4())
-        self._decide(cid, None, changes, None)
 
     def _refill(self, ch: Change, other: dict[str, Any]) -> dict[str, Any]:
         assert ch.record is not None
@@ -596,17 +564,6 @@ class FlowRunner:
                     )
                     self._count_write(role, req.op)
             return
-        creating = [item for item in items if any(r.op == "create" for r in item.requests.values())]
-        if creating:
-            # Announce creates before sending them: a crash after the write is then recognisable.
-            with report.timed("commit"):
-                announced = []
-                for item in creating:
-                    pend = {role: "create" for role, r in item.requests.items() if r.op == "create"}
-                    snap = item.result.snapshot if item.link.snapshot is None else item.link.snapshot
-                    meta = {**item.link.meta, "pending": pend}
-                    announced.append(replace(item.link, snapshot=snap, meta=meta, hash=item.link.hash))
-                self.store.save_links(announced)
         results: dict[tuple[str, str], WriteResult] = {}
         with report.timed("write"):
             for role in ("erp", "crm"):
@@ -691,7 +648,7 @@ class FlowRunner:
                         self._write_failed(item, side, req, res, tx)
                 if all_ok:
                     snapshot = item.result.snapshot
-                    meta = {k: v for k, v in link.meta.items() if k not in ("pending", "held", "deleted")}
+                    meta = {k: v for k, v in link.meta.items() if k not in ("held", "deleted")}
                     if deleted:
                         meta["deleted"] = sorted(deleted)
                     else:
@@ -875,9 +832,37 @@ class FlowRunner:
             self._decide(cid, link, changes, link)
             self._flush_if_full()
 
-    def _index_pending(self, index: KeyIndex, pending: dict[str, LinkRecord]) -> None:
-        """After a crash: links whose create may have happened without being recorded."""
-        for link in self.store.iter_links(self.spec.name):
-            if link.meta.get("pending") and link.snapshot is not None:
-                pending[link.canonical_id] = link
-                index.add(link.canonical_id, natural_keys(link.snapshot, self.spec.match_keys))
+
+class _Spool:
+    """The first side's changes, held while the second side streams past.
+
+    Linked changes wait for their counterpart by canonical id; unlinked ones can be claimed by a
+    second-side record with the same natural key, or through the SyncHub id a system stored.
+    """
+
+    def __init__(self) -> None:
+        self.linked: dict[str, Change] = {}
+        self.new: dict[str, Change] = {}
+        self._keys = KeyIndex()
+        self._by_cid: dict[str, str] = {}
+        self._by_ref: dict[str, str] = {}
+
+    def add(self, ch: Change, other_system: str, match_keys: list[list[str]], cid: str) -> None:
+        if ch.link is not None and ch.link.external_ids.get(other_system):
+            self.linked[ch.link.canonical_id] = ch
+            return
+        self.new[ch.ext_id] = ch
+        self._by_cid[cid] = ch.ext_id
+        if ch.ref:
+            self._by_ref[ch.ref] = ch.ext_id
+        if ch.record is not None:
+            self._keys.add(ch.ext_id, natural_keys(ch.record, match_keys))
+
+    def match(self, ch: Change, match_keys: list[list[str]], cid: str) -> list[str]:
+        """External ids of unlinked first-side records that are the same record as ``ch``."""
+        # A record we created carries the id it was created under: an exact match.
+        for key in (self._by_cid.get(ch.ref or ""), self._by_ref.get(cid)):
+            if key is not None and key in self.new:
+                return [key]
+        assert ch.record is not None
+        return [k for k in self._keys.match(natural_keys(ch.record, match_keys)) if k in self.new]

@@ -143,12 +143,7 @@ class Side:
         with report.timed("hash"):
             for rec, link, canon in validated:
                 digest = record_hash(canon)
-                if (
-                    link is not None
-                    and link.hash == digest
-                    and not link.meta.get("pending")
-                    and self.system in link.external_ids
-                ):
+                if link is not None and link.hash == digest and self.system in link.external_ids:
                     counts.unchanged += 1
                     continue
                 out.append(Change(self, rec.id, canon, rec.modified, ref=rec.ref, link=link, hash=digest))
