@@ -1,0 +1,149 @@
+"""The synthetic connector behind bench/engine.py behaves like a system, so its figures mean something.
+
+Run: .venv/bin/pytest bench/test_synthetic.py
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from _synthetic import EPOCH, SyntheticClock, SyntheticCustomers, generate, index_of_tax_id
+from engine import _world, targets
+
+from connectors.base import Cursor, NativeRecord, WriteRequest
+from sync_engine.mapping import load_mapping
+from sync_engine.model import entity_model
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _system(records: int, capacity: int | None = None, tracking: str = "cursor") -> SyntheticCustomers:
+    return SyntheticCustomers.system(
+        "erp",
+        records=records,
+        capacity=records if capacity is None else capacity,
+        prefix="E",
+        tracking=tracking,
+        clock=SyntheticClock(),
+    )
+
+
+def _all(system: SyntheticCustomers, since: Cursor | None = None, page_size: int = 7) -> list[NativeRecord]:
+    return [r for page in system.read_changes("customer", since, page_size=page_size) for r in page.records]
+
+
+def test_generated_customer_survives_the_memory_mapping_both_ways() -> None:
+    # The other side regenerates what the engine created there: only sound if nothing is lost.
+    mapping = load_mapping(ROOT / "mappings", "memory", "customer")
+    model = entity_model("customer")
+    for index in range(0, 3000, 13):
+        native = generate(index)
+        canonical = model.model_validate(mapping.to_canonical(native)).model_dump(mode="json")
+        assert mapping.to_native(canonical) == native, index
+
+
+def test_generated_customer_is_typical_and_the_same_for_the_same_index() -> None:
+    record = generate(42)
+    assert record == generate(42)
+    assert record != generate(43)
+    assert len(record["addresses"]) == 2
+    assert len(record["people"]) == 3
+    assert index_of_tax_id(record["vat_number"]) == 42
+
+
+def test_full_read_returns_every_record_once_in_modified_order() -> None:
+    system = _system(20)
+    records = _all(system)
+    assert [r.id for r in records] == [f"E{i:07d}" for i in range(20)]
+    marks = [(r.modified, r.id) for r in records]
+    assert marks == sorted(marks)
+
+
+def test_cursor_read_returns_only_what_changed_after_it() -> None:
+    system = _system(50)
+    pages = list(system.read_changes("customer", None, page_size=50))
+    cursor = pages[-1].cursor
+    assert cursor is not None
+    system.clock.advance(3600)
+    system.edit(7, {"finance": {"payment_terms": "NET60"}})
+    system.edit(3, {"status": "I"})
+    changed = _all(system, Cursor(cursor.modified + timedelta(microseconds=1)))
+    assert [r.id for r in changed] == ["E0000007", "E0000003"]
+    assert changed[0].data["finance"] == {**generate(7)["finance"], "payment_terms": "NET60"}
+
+
+def test_an_edited_record_appears_only_at_its_new_place() -> None:
+    system = _system(10)
+    system.edit(2, {"status": "I"})
+    ids = [r.id for r in _all(system)]
+    assert ids.count("E0000002") == 1
+    assert ids[-1] == "E0000002"
+
+
+def test_create_takes_the_index_from_the_tax_id_and_reads_back_as_written() -> None:
+    system = _system(0, capacity=10)
+    data = generate(4)
+    (result,) = system.write_batch("customer", [WriteRequest("create", "c-4", data)])
+    assert result.ok and result.id == "E0000004"
+    assert system.read_by_ids("customer", ["E0000004"])[0].data == data
+    assert system.count() == 1
+
+
+def test_duplicate_or_foreign_create_is_refused_naming_the_field() -> None:
+    system = _system(5, capacity=10)
+    duplicate, foreign = system.write_batch(
+        "customer",
+        [
+            WriteRequest("create", "a", generate(1)),
+            WriteRequest("create", "b", {**generate(2), "vat_number": "XX"}),
+        ],
+    )
+    assert not duplicate.ok and "already exists" in (duplicate.error or "")
+    assert not foreign.ok and foreign.field == "vat_number"
+    assert system.count() == 5
+
+
+def test_update_merges_nested_fields_and_moves_the_record_to_the_end() -> None:
+    system = _system(5)
+    (result,) = system.write_batch(
+        "customer", [WriteRequest("update", "x", {"finance": {"credit_limit": "1.00"}}, "E0000001")]
+    )
+    assert result.ok
+    record = system.read_by_ids("customer", ["E0000001"])[0]
+    assert record.data["finance"] == {**generate(1)["finance"], "credit_limit": "1.00"}
+    assert _all(system)[-1].id == "E0000001"
+
+
+def test_snapshot_system_returns_all_records_without_a_cursor() -> None:
+    system = _system(12, tracking="none")
+    # a cursor far in the future would hide everything from a cursor system; a snapshot ignores it
+    pages = list(system.read_changes("customer", Cursor(EPOCH + timedelta(days=10_000)), page_size=5))
+    assert sum(len(p.records) for p in pages) == 12
+    assert all(p.cursor is None for p in pages)
+
+
+@pytest.mark.parametrize("direction", ["erp_to_crm", "both"])
+def test_engine_creates_every_customer_once_then_finds_nothing_to_do(tmp_path: Path, direction: str) -> None:
+    world = _world(str(tmp_path), 150, tracking="cursor", direction=direction)
+    first, _ = world.run()
+    assert first.status == "success"
+    assert first.sides["crm"].created == 150
+    assert world.crm.count() == 150
+    world.clock.advance(3600)
+    second, _ = world.run()
+    assert second.writes == 0 and second.dead_letters == 0
+
+
+def test_targets_report_met_and_not_met_from_the_figures() -> None:
+    def initial(n: int, seconds: float, peak: float) -> dict[str, object]:
+        return {"records": n, "seconds": seconds, "peak_mb": peak, "start_mb": 80.0, "connectors_mb": 1.0}
+
+    lines = targets(
+        {("initial", 100): initial(100, 0.001, 90.0), ("initial", 1000): initial(1000, 1.0, 400.0)}, 100, 1000
+    )
+    assert lines[0].startswith("MET") and "100,000 records/s" in lines[0]
+    assert lines[1].startswith("NOT MET") and "1,000 records/s" in lines[1]
+    assert lines[2].startswith("NOT MET") and "peak 400 MB" in lines[2]
+    assert lines[3].startswith("NOT MET") and "1000.0x" in lines[3]
