@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -17,9 +19,22 @@ _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+def _plain(value: Any) -> Any:
+    """JSON for the native types connectors hand over (dead-letter payloads): exact, readable text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def _dumps(value: Any) -> str:
     # keep CJK / Arabic / Hebrew readable in the database instead of \u escapes
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain)
 
 
 def check_schema_name(schema: str) -> str:

@@ -106,16 +106,6 @@ def test_validate_without_a_config_suggests_init() -> None:
     assert result.stdout == "synchub.yaml: file not found (hint: create one with `synchub init`)\n"
 
 
-def test_the_demo_says_it_is_not_available_yet_and_exits_2() -> None:
-    result = runner.invoke(app, ["demo"])
-    assert result.exit_code == 2
-    assert (
-        result.stderr
-        == "`synchub demo` is not available yet: it arrives with the Tryton and BottleCRM connectors.\n"
-    )
-    assert result.stdout == ""
-
-
 def test_db_upgrade_migrates_the_database_named_by_url(tmp_path: Path) -> None:
     pytest.importorskip("sync_engine.store")
     url = f"sqlite:///{tmp_path / 'state.db'}"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -77,3 +79,25 @@ def test_unknown_stage_or_status_is_refused(store: Store) -> None:
         StoreError, match="unknown dead-letter status 'closed'; use one of: open, retrying, resolved"
     ):
         store.set_dead_letter_status([1], "closed")
+
+
+def test_a_native_payload_with_decimals_dates_and_times_is_kept_as_exact_text(store: Store) -> None:
+    payload = {
+        "amount": Decimal("12.50"),
+        "day": date(2026, 1, 31),
+        "at": datetime(2026, 1, 31, 8, 0, tzinfo=UTC),
+    }
+    letter_id = store.add_dead_letter(
+        flow="orders",
+        entity="sales_order",
+        system="erp",
+        external_id="7",
+        stage="map",
+        reason="r",
+        payload=payload,
+    )
+    assert store.get_dead_letter(letter_id).payload == {
+        "amount": "12.50",
+        "day": "2026-01-31",
+        "at": "2026-01-31T08:00:00+00:00",
+    }
