@@ -195,6 +195,11 @@ class Connector(abc.ABC):
                 if not record.deleted:  # tombstones of delete-detecting connectors are not ids
                     yield record.id
 
+    def needs_id_reconciliation(self, entity: str) -> bool:
+        """True when the last ``read_changes`` of ``entity`` may have missed deletions (e.g. a cursor
+        older than the system keeps deleted records): the engine then compares every id itself."""
+        return False
+
     def close(self) -> None:  # noqa: B027 - optional hook, most connectors hold nothing to release
         """Release sessions and sockets."""
 

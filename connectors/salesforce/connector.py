@@ -79,6 +79,9 @@ class SalesforceConnector(Connector):
         """Entities whose cursor is older than the recycle bin: deletions may be missed, reconcile ids."""
         self._pricebook: str | None = None
 
+    def needs_id_reconciliation(self, entity: str) -> bool:
+        return entity in self.stale_deletes
+
     def _spec(self, entity: str) -> EntitySpec:
         try:
             return ENTITY_SPECS[entity]
@@ -106,7 +109,7 @@ class SalesforceConnector(Connector):
                 self.stale_deletes.add(entity)
                 log.warning(
                     "salesforce %s: cursor %s is older than the 15-day recycle bin; deletions before then "
-                    "are not reported: run with --reconcile-deletes once to compare all ids",
+                    "are not reported, so this run compares all ids",
                     entity,
                     mark.isoformat(),
                 )

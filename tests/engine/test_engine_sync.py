@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from connectors.base import ConnectionSettings
+from connectors.memory import MemoryConnector
 from sync_engine.store import FlowLocked
 from tests.engine.conftest import Hub, customer
 
@@ -275,3 +277,28 @@ def test_two_runs_of_one_flow_cannot_overlap(hub: Hub) -> None:
         pytest.raises(FlowLocked, match="airflow-worker-1"),
     ):
         hub.run()
+
+
+class _FeedThatLostDeletions(MemoryConnector):
+    """A cursor feed that says its deletions may be gone (like Salesforce past its recycle bin)."""
+
+    def needs_id_reconciliation(self, entity: str) -> bool:
+        return True
+
+
+def test_a_connector_that_may_have_lost_deletions_gets_its_ids_compared(make_hub) -> None:
+    hub = make_hub(erp_options={"delete_detection": False})
+    gone = hub.erp.put("customer", None, customer("Acme", "DE1"))
+    hub.erp.put("customer", None, customer("Beta", "DE2"))
+    hub.run()
+    hub.erp.delete("customer", gone)
+
+    assert hub.run().sides["crm"].deleted == 0  # the feed does not report it
+    connectors = {
+        "erp": _FeedThatLostDeletions(ConnectionSettings("memory", host="erp"), {"delete_detection": False}),
+        "crm": MemoryConnector(ConnectionSettings("memory", host="crm")),
+    }
+    report = hub.run(connectors=connectors)
+
+    assert report.sides["crm"].deleted == 1
+    assert set(hub.by_name("crm")) == {"Beta"}
