@@ -6,6 +6,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from tests.emulators.sap.metadata import EntitySet, EntityType, ServiceModel
@@ -99,7 +100,9 @@ class ServiceData:
         with self.lock:
             created: list[tuple[str, Key]] = []
             try:
-                return self._create(entity_set, body, parent, created, None)
+                record = self._create(entity_set, body, parent, created, None)
+                self._as_sap_saves_it(entity_set, record, created)
+                return record
             except Exception:
                 for set_name, key in created:
                     self.rows[set_name].pop(key, None)
@@ -156,6 +159,24 @@ class ServiceData:
                         if k in etype.properties and values.get(k) is None:
                             values[k] = made[k]
         return values
+
+    def _as_sap_saves_it(self, entity_set: EntitySet, record: Record, created: list[tuple[str, Key]]) -> None:
+        """What S/4HANA fills in when it saves a sales document: open SD statuses ("A": not yet
+        processed, nothing delivered) and the net total of its items."""
+        props = entity_set.type.properties
+        for status in ("OverallSDProcessStatus", "OverallTotalDeliveryStatus"):
+            if status in props and record.get(status) is None:
+                record[status] = "A"
+        if "TotalNetAmount" in props and record.get("TotalNetAmount") is None:
+            amounts = [
+                self.rows[set_name][key].get("NetAmount")
+                for set_name, key in created
+                if set_name != entity_set.name and "NetAmount" in self.rows[set_name][key]
+            ]
+            if amounts:
+                record["TotalNetAmount"] = sum(
+                    (Decimal(str(a)) for a in amounts if a is not None), Decimal(0)
+                )
 
     @staticmethod
     def _stamp_creation(etype: EntityType, values: Record, now: datetime) -> None:
