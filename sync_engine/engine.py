@@ -190,6 +190,8 @@ class FlowRunner:
         first: Role = "crm" if spec.direction in ("both", "erp_to_crm") else "erp"
         second: Role = OTHER[first]
         self.resolutions = self._load_resolutions()
+        # Most runs of a settled flow have no open conflict to supersede: skip that lookup per batch.
+        self._conflicts_open = self.store.count_conflicts(flow=spec.name) > 0
         retries = self._load_retries()
 
         # 1. the first side, completely; keep what changed
@@ -472,7 +474,7 @@ class FlowRunner:
                 # Fill what one side does not hold from the other side's record (no snapshot yet).
                 others = [o.record for o in changes.values() if o is not ch and o.record is not None]
                 if others:
-                    ch.record = self._refill(ch, others[0])
+                    ch.record, ch.hash = self._refill(ch, others[0]), None
         states = {role: self._state(role, changes.get(role), link, base) for role in ("erp", "crm")}
         resolutions = self.resolutions.pop(cid, None)
         with self.report.timed("merge"):
@@ -610,7 +612,10 @@ class FlowRunner:
         audit: list[AuditEntry] = []
         applied: list[int] = []
         superseded: list[int] = []
-        open_now = self.store.open_conflicts_for(spec.name, [i.cid for i in items])
+        self._conflicts_open |= any(item.result.conflicts for item in items)
+        open_now = (
+            self.store.open_conflicts_for(spec.name, [i.cid for i in items]) if self._conflicts_open else {}
+        )
         with self.store.transaction() as tx:
             for item in items:
                 link = item.link
@@ -663,7 +668,7 @@ class FlowRunner:
                         replace(
                             link,
                             snapshot=snapshot,
-                            hash=record_hash(snapshot) if snapshot is not None else None,
+                            hash=self._snapshot_hash(snapshot, item.sources),
                             synced_at=now,
                             meta=meta,
                         )
@@ -688,6 +693,16 @@ class FlowRunner:
             if superseded:
                 self.store.mark_conflicts(superseded, "superseded", run_id=self.report.run_id, tx=tx)
             self.hook("before_commit")
+
+    @staticmethod
+    def _snapshot_hash(snapshot: dict[str, Any] | None, sources: list[Change]) -> str | None:
+        """The snapshot's hash; usually it is a source record as read, whose hash we already have."""
+        if snapshot is None:
+            return None
+        for src in sources:
+            if src.hash is not None and src.record == snapshot:
+                return src.hash
+        return record_hash(snapshot)
 
     @staticmethod
     def _before(link: LinkRecord, req: WriteRequest, result: MergeResult, role: str) -> dict[str, Any] | None:

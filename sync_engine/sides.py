@@ -143,7 +143,14 @@ class Side:
         with report.timed("hash"):
             for rec, link, canon in validated:
                 digest = record_hash(canon)
-                if link is not None and link.hash == digest and self.system in link.external_ids:
+                # Equal to the snapshot is "unchanged", unless an open conflict holds fields: then
+                # the snapshot keeps the old base, and this side may have moved back to it.
+                if (
+                    link is not None
+                    and link.hash == digest
+                    and self.system in link.external_ids
+                    and "held" not in link.meta
+                ):
                     counts.unchanged += 1
                     continue
                 out.append(Change(self, rec.id, canon, rec.modified, ref=rec.ref, link=link, hash=digest))

@@ -302,3 +302,25 @@ def test_a_connector_that_may_have_lost_deletions_gets_its_ids_compared(make_hub
 
     assert report.sides["crm"].deleted == 1
     assert set(hub.by_name("crm")) == {"Beta"}
+
+
+def test_a_resolution_reaches_a_side_that_moved_back_to_the_old_value_after_the_conflict(hub: Hub) -> None:
+    def city(name: str | None) -> dict:
+        return {"addresses": [{**customer("x")["addresses"][0], "city": name}]}
+
+    erp_id = hub.erp.put("customer", None, customer("Acme", "DE1", city="Kairo"))
+    hub.run()
+    crm_id = hub.id_of("crm", "Acme")
+    hub.erp.patch("customer", erp_id, city("Siena"))
+    hub.crm.patch("customer", crm_id, city(None))
+    hub.run()
+    [conflict] = hub.store.list_conflicts(flow="customers")
+    hub.store.resolve_conflict(conflict.id, choice="crm")  # no city
+    hub.erp.patch("customer", erp_id, city(None))
+    hub.crm.patch("customer", crm_id, city("Kairo"))  # back to the last synced value
+
+    report = hub.run()
+
+    assert report.resolutions_applied == 1
+    assert hub.canonical("crm")[crm_id]["addresses"][0]["city"] is None
+    assert hub.canonical("erp")[erp_id]["addresses"][0]["city"] is None
