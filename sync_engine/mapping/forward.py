@@ -11,7 +11,7 @@ from sync_engine.mapping.errors import MappingError, UnresolvedReference
 from sync_engine.mapping.hooks import get_hook
 from sync_engine.mapping.paths import compile_getter, compile_setter, split_path
 from sync_engine.mapping.rules import Rule, is_root_path
-from sync_engine.mapping.steps import Record, Side, Step, StepFn
+from sync_engine.mapping.steps import Record, Side, Step, StepFn, item_list_step
 from sync_engine.mapping.transforms import (
     NO_DEFAULT,
     Convert,
@@ -202,26 +202,6 @@ def _list_step(rule: Rule, common: dict[str, Any]) -> Step:
     set_target = compile_setter(rule.target)
     target, native = rule.target, rule.raw["native"]
 
-    def list_step(src: Record, out: Record, ctx: MappingContext | None, root: Record) -> None:
-        items = get(src)
-        result: list[Record] = []
-        if items:
-            fns = child.fns
-            try:
-                # The child side's loop, inlined: this runs for every address, contact and line.
-                for item in items:
-                    mapped: Record = {}
-                    for fn in fns:
-                        fn(item, mapped, ctx, root)
-                    result.append(mapped)
-            except Exception:
-                i = len(result)
-                try:
-                    child.run_precisely(items[i], ctx, root)
-                except MappingError as exc:
-                    exc.located(field=f"{target}[{i}]", native_field=f"{native}[{i}]")
-                    raise
-                raise
-        set_target(out, result)
+    list_step = item_list_step(child, get, set_target, target, native)
 
     return Step(fn=list_step, child=child, list_in=get, list_out=set_target, **common)

@@ -203,3 +203,34 @@ def _fuse(simple: list[tuple[Any, ...]]) -> StepFn | None:
                 out[out_key] = value
 
     return fused
+
+
+def item_list_step(child: Side, get: Getter, put: Setter, target: str, native: str) -> StepFn:
+    """A step mapping every item of a list with ``child`` (both directions share it).
+
+    ``target``/``native`` only label errors: a failing item is re-run precisely to name its field.
+    """
+
+    def list_step(src: Record, out: Record, ctx: MappingContext | None, root: Record) -> None:
+        items = get(src)
+        result: list[Record] = []
+        if items:
+            fns = child.fns
+            try:
+                # The child side's loop, inlined: this runs for every address, contact and line.
+                for item in items:
+                    mapped: Record = {}
+                    for fn in fns:
+                        fn(item, mapped, ctx, root)
+                    result.append(mapped)
+            except Exception:
+                i = len(result)
+                try:
+                    child.run_precisely(items[i], ctx, root)
+                except MappingError as exc:
+                    exc.located(field=f"{target}[{i}]", native_field=f"{native}[{i}]")
+                    raise
+                raise
+        put(out, result)
+
+    return list_step
