@@ -14,39 +14,15 @@ import yaml
 from connectors.memory import MemoryDatabase
 from sync_engine.config import Config, load_config
 from sync_engine.store import Store
-
-REPO = Path(__file__).resolve().parents[2]
-ERP_CONN_ID = "synchub_erp"
+from tests.memory_samples import native_customer
 
 
 def customer(name: str, vat: str, *, city: str = "Berlin") -> dict[str, Any]:
-    """A native customer of the memory systems (mappings/memory/customer.yaml)."""
-    return {
-        "company": {"name": name, "legal_form": "GmbH"},
-        "vat_number": vat,
-        "currency_code": "EUR",
-        "finance": {"credit_limit": "5000.00", "credit_currency": "EUR", "payment_terms": "NET30"},
-        "status": "A",
-        "addresses": [
-            {
-                "type": "INV",
-                "street_lines": "Hauptstr. 1",
-                "zip": "10115",
-                "city": city,
-                "state": None,
-                "country_iso": "DE",
-            }
-        ],
-        "people": [
-            {
-                "first_name": "Ann",
-                "last_name": "Lee",
-                "email": "ann@example.com",
-                "phone": "+49 30 1",
-                "position": "CEO",
-            }
-        ],
-    }
+    return native_customer(name, vat, city=city, phone="+49 30 1")
+
+
+REPO = Path(__file__).resolve().parents[2]
+ERP_CONN_ID = "synchub_erp"
 
 
 class World:

@@ -18,40 +18,9 @@ from typer.testing import CliRunner, Result
 from connectors.memory import MemoryDatabase
 from sync_engine.cli import app
 from sync_engine.store import Store
+from tests.memory_samples import native_customer
 
 runner = CliRunner()
-
-
-def native_customer(
-    name: str, vat: str | None, *, city: str = "Berlin", phone: str = "+49 30 1"
-) -> dict[str, Any]:
-    """A customer as the memory systems hold it (mappings/memory/customer.yaml)."""
-    return {
-        "company": {"name": name, "legal_form": "GmbH"},
-        "vat_number": vat,
-        "currency_code": "EUR",
-        "finance": {"credit_limit": "5000.00", "credit_currency": "EUR", "payment_terms": "NET30"},
-        "status": "A",
-        "addresses": [
-            {
-                "type": "INV",
-                "street_lines": "Hauptstr. 1",
-                "zip": "10115",
-                "city": city,
-                "state": None,
-                "country_iso": "DE",
-            }
-        ],
-        "people": [
-            {
-                "first_name": "Ann",
-                "last_name": "Lee",
-                "email": "ann@example.com",
-                "phone": phone,
-                "position": "CEO",
-            }
-        ],
-    }
 
 
 def native_product(code: str, title: str) -> dict[str, Any]:

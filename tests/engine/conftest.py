@@ -22,40 +22,6 @@ REPO = Path(__file__).resolve().parents[2]
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.001, max_wait=0.01)
 
 
-def customer(
-    name: str,
-    vat: str | None = None,
-    *,
-    city: str = "Berlin",
-    email: str = "ann@example.com",
-    phone: str = "+49 30 1234",
-    credit: str = "5000.00",
-    terms: str = "NET30",
-    status: str = "A",
-) -> dict[str, Any]:
-    """A native customer of the memory systems (see mappings/memory/customer.yaml)."""
-    return {
-        "company": {"name": name, "legal_form": "GmbH"},
-        "vat_number": vat,
-        "currency_code": "EUR",
-        "finance": {"credit_limit": credit, "credit_currency": "EUR", "payment_terms": terms},
-        "status": status,
-        "addresses": [
-            {
-                "type": "INV",
-                "street_lines": "Hauptstr. 1",
-                "zip": "10115",
-                "city": city,
-                "state": None,
-                "country_iso": "DE",
-            }
-        ],
-        "people": [
-            {"first_name": "Ann", "last_name": "Lee", "email": email, "phone": phone, "position": "CEO"}
-        ],
-    }
-
-
 class Hub:
     """Two memory systems ``erp`` and ``crm`` synced by SyncHub through a real config and store."""
 

@@ -52,32 +52,6 @@ def _migrated_copy(target: Path) -> None:
     shutil.copyfile(_template_db, target)
 
 
-def native_customer(
-    name: str, tax_id: str, *, city: str | None, phone: str | None, credit: str, status: str, email: str
-) -> dict[str, Any]:
-    """A native customer of the memory systems (shape in mappings/memory/customer.yaml)."""
-    return {
-        "company": {"name": name, "legal_form": "GmbH"},
-        "vat_number": tax_id,
-        "currency_code": "EUR",
-        "finance": {"credit_limit": credit, "credit_currency": "EUR", "payment_terms": "NET30"},
-        "status": status,
-        "addresses": [
-            {
-                "type": "INV",
-                "street_lines": "Hauptstr. 1",
-                "zip": "10115",
-                "city": city,
-                "state": None,
-                "country_iso": "DE",
-            }
-        ],
-        "people": [
-            {"first_name": "Ann", "last_name": "Lee", "email": email, "phone": phone, "position": "CEO"}
-        ],
-    }
-
-
 def set_native_field(data: dict[str, Any], what: str, value: Any) -> dict[str, Any]:
     """``data`` with one edited field, as a person editing the record in that system would."""
     if what == "name":

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from connectors.memory import SimulatedCrash
-from tests.engine.conftest import Hub, customer
+from tests.engine.conftest import Hub
+from tests.memory_samples import native_customer as customer
 
 MODES = [
     # A connector that upserts by our id needs no natural key to recognise its own records...

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.engine.conftest import Hub, customer
+from tests.engine.conftest import Hub
+from tests.memory_samples import native_customer as customer
 
 
 def test_a_record_that_cannot_be_mapped_is_dead_lettered_and_the_rest_synced(hub: Hub) -> None:

@@ -9,7 +9,8 @@ import pytest
 from connectors.base import ConnectionSettings
 from connectors.memory import MemoryConnector
 from sync_engine.store import FlowLocked
-from tests.engine.conftest import Hub, customer
+from tests.engine.conftest import Hub
+from tests.memory_samples import native_customer as customer
 
 
 def test_initial_sync_creates_each_record_once_on_the_other_side(hub: Hub) -> None:

@@ -29,7 +29,6 @@ from helpers_props import (
     Policy,
     SyncWorld,
     flatten,
-    native_customer,
     predict,
     set_native_field,
     top_field,
@@ -39,6 +38,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from sync_engine.merge import RECORD_PATH
+from tests.memory_samples import native_customer
 
 EXAMPLES = int(os.environ.get("SYNCHUB_ENGINE_EXAMPLES", "12"))
 # Shrinking a failing sequence of runs can take minutes; turn it on to debug a failure:
