@@ -11,15 +11,14 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import types
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.base import available_connectors
-from sync_engine.model import ENTITIES
+from sync_engine.model import ENTITIES, bare_annotation
 from sync_engine.problems import Problem
 from sync_engine.yaml_source import YamlSource, YamlSyntaxError, load_yaml
 
@@ -242,26 +241,11 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
-def _unwrap(annotation: Any) -> Any:
-    """Strip ``Annotated`` and ``X | None`` so the walk sees the real container or model."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            members = [a for a in get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return annotation
-            annotation = members[0]
-        else:
-            return annotation
-
-
 def _annotation_at(loc: tuple[str | int, ...]) -> Any:
     """The type expected at ``loc`` in a config document (``None`` if the walk gets lost)."""
     current: Any = Config
     for part in loc:
-        current = _unwrap(current)
+        current = bare_annotation(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = next(
                 (f for n, f in current.model_fields.items() if (f.alias or n) == part),
@@ -276,7 +260,7 @@ def _annotation_at(loc: tuple[str | int, ...]) -> Any:
             current = get_args(current)[0]
         else:
             return None
-    return _unwrap(current)
+    return bare_annotation(current)
 
 
 def _keys_of(loc: tuple[str | int, ...]) -> list[str]:

@@ -12,9 +12,10 @@ Rules every model follows:
 
 from __future__ import annotations
 
+import types
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -36,6 +37,7 @@ __all__ = [
     "QuoteLine",
     "SalesOrder",
     "UtcDateTime",
+    "bare_annotation",
     "entity_model",
     "to_canonical_dict",
     "validate_canonical",
@@ -223,3 +225,18 @@ def to_canonical_dict(record: CanonicalModel) -> dict[str, Any]:
     so that a field cleared on one side is a visible change.
     """
     return record.model_dump(mode="json")
+
+
+def bare_annotation(annotation: Any) -> Any:
+    """A field's type without ``Annotated[...]`` and ``| None``: the model, list or scalar inside."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation

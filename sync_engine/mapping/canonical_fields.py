@@ -2,43 +2,27 @@
 
 from __future__ import annotations
 
-import types
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
-from sync_engine.model import Money
-
-
-def _strip(annotation: Any) -> Any:
-    """Drop ``Annotated[...]`` and ``| None`` around a type."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
+from sync_engine.model import Money, bare_annotation
 
 
 def submodel(annotation: Any) -> type[BaseModel] | None:
-    inner = _strip(annotation)
+    inner = bare_annotation(annotation)
     return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
 
 
 def list_item_model(annotation: Any) -> type[BaseModel] | None:
-    inner = _strip(annotation)
+    inner = bare_annotation(annotation)
     if get_origin(inner) is list:
         return submodel(get_args(inner)[0])
     return None
 
 
 def literal_values(annotation: Any) -> tuple[Any, ...] | None:
-    inner = _strip(annotation)
+    inner = bare_annotation(annotation)
     return get_args(inner) if get_origin(inner) is Literal else None
 
 
