@@ -51,10 +51,6 @@ Hook = Callable[[str], None]
 Progress = Callable[[str, int], None]
 
 
-class SimulatedCrash(Exception):
-    """Raised by test hooks to stop a run at a chosen step, as a crash would."""
-
-
 @dataclass
 class FlowSpec:
     """What the engine needs to know about a flow (built from ``FlowConfig``)."""
@@ -112,7 +108,12 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class FlowRunner:
-    """Runs one flow between two connectors against the state store."""
+    """Runs one flow between two connectors against the state store.
+
+    ``hook(step)`` is called at "after_read", "after_write", "before_commit" (inside the commit's
+    transaction) and "after_commit": tests raise there to prove a crash at each step loses nothing.
+    ``progress(event, n)`` reports records read and written for a progress display.
+    """
 
     def __init__(
         self,
