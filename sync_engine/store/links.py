@@ -168,32 +168,27 @@ class LinkStore(StoreBase):
 
     def resolve_references(self, entity: str, system: str, external_ids: Iterable[str]) -> dict[str, str]:
         """External id in ``system`` -> canonical id, for records of ``entity`` linked by any flow."""
-        found: dict[str, str] = {}
-        with self.transaction() as conn:
-            for batch in chunked(unique(external_ids)):
-                rows = conn.execute(
-                    select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id)
-                    .where(LINK_IDS.c.entity == entity, LINK_IDS.c.system == system)
-                    .where(among(conn, LINK_IDS.c.external_id, batch))
-                    .order_by(LINK_IDS.c.flow)
-                )
-                for external_id, canonical_id in rows:
-                    found.setdefault(external_id, canonical_id)
-        return found
+        return self._id_pairs(entity, system, external_ids, LINK_IDS.c.external_id, LINK_IDS.c.canonical_id)
 
     def external_ids_for(self, entity: str, system: str, canonical_ids: Iterable[str]) -> dict[str, str]:
         """Canonical id -> external id in ``system``, for records of ``entity`` linked by any flow."""
+        return self._id_pairs(entity, system, canonical_ids, LINK_IDS.c.canonical_id, LINK_IDS.c.external_id)
+
+    def _id_pairs(
+        self, entity: str, system: str, keys: Iterable[str], key_col: Any, value_col: Any
+    ) -> dict[str, str]:
+        """``key_col`` -> ``value_col`` of link_ids; when several flows link a record, the first flow's."""
         found: dict[str, str] = {}
         with self.transaction() as conn:
-            for batch in chunked(unique(canonical_ids)):
+            for batch in chunked(unique(keys)):
                 rows = conn.execute(
-                    select(LINK_IDS.c.canonical_id, LINK_IDS.c.external_id)
+                    select(key_col, value_col)
                     .where(LINK_IDS.c.entity == entity, LINK_IDS.c.system == system)
-                    .where(among(conn, LINK_IDS.c.canonical_id, batch))
+                    .where(among(conn, key_col, batch))
                     .order_by(LINK_IDS.c.flow)
                 )
-                for canonical_id, external_id in rows:
-                    found.setdefault(canonical_id, external_id)
+                for key, value in rows:
+                    found.setdefault(key, value)
         return found
 
 
