@@ -181,6 +181,7 @@ class FlowRunner:
                     )
                 raise
             status = "partial" if report.dead_letters or report.deferred else "success"
+            report.open_conflicts = self.store.count_conflicts(flow=spec.name)
             report.finish(status)
             if report.run_id is not None:
                 self.store.finish_run(report.run_id, status=status, counts=report.counts())
@@ -429,13 +430,14 @@ class FlowRunner:
     def _duplicate(self, ch: Change, matches: list[str]) -> None:
         """Several candidates share the natural key: a person decides, SyncHub never guesses."""
         self.report.duplicates += 1
-        self.report.conflicts += 1
+        cid = f"duplicate:{ch.side.system}:{ch.ext_id}"
         if self.dry_run:
+            self.report.conflicts += not self.store.open_conflicts_for(self.spec.name, [cid])
             return
-        self.store.open_conflict(
+        _, opened = self.store.report_conflict(
             flow=self.spec.name,
             entity=self.spec.entity,
-            canonical_id=f"duplicate:{ch.side.system}:{ch.ext_id}",
+            canonical_id=cid,
             field="*",
             base=None,
             values={ch.side.role: ch.record, "candidates": matches},
@@ -444,6 +446,7 @@ class FlowRunner:
             kind="duplicate",
             run_id=self.report.run_id,
         )
+        self.report.conflicts += opened
 
     def _state(
         self, role: str, ch: Change | None, link: LinkRecord | None, base: dict[str, Any] | None
@@ -562,8 +565,11 @@ class FlowRunner:
             return
         report = self.report
         if self.dry_run:
+            held = any(i.result.conflicts for i in items)
+            already = self.store.open_conflicts_for(self.spec.name, [i.cid for i in items]) if held else {}
             for item in items:
-                self._count_conflicts(item)
+                known = {c.field for c in already.get(item.cid, ())}
+                report.conflicts += sum(c.field not in known for c in item.result.conflicts)
                 for role, req in item.requests.items():
                     side = self.sides[role]
                     report.plan.append(
@@ -752,9 +758,8 @@ class FlowRunner:
             self.store.set_dead_letter_status([dl_id], "retrying", tx=tx)
 
     def _open_conflicts(self, item: _Item, tx: Any) -> None:
-        self._count_conflicts(item)
         for c in item.result.conflicts:
-            self.store.open_conflict(
+            _, opened = self.store.report_conflict(
                 flow=self.spec.name,
                 entity=self.spec.entity,
                 canonical_id=item.cid,
@@ -767,9 +772,7 @@ class FlowRunner:
                 run_id=self.report.run_id,
                 tx=tx,
             )
-
-    def _count_conflicts(self, item: _Item) -> None:
-        self.report.conflicts += len(item.result.conflicts)
+            self.report.conflicts += opened
 
     def _count_write(self, role: str, op: str) -> None:
         counts = self.report.sides[role]

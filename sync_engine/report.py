@@ -57,6 +57,9 @@ class RunReport:
     run_id: int | None = None
     status: str = "running"
     conflicts: int = 0
+    """Conflicts this run opened (a conflict still open from an earlier run is not counted again)."""
+    open_conflicts: int = 0
+    """Conflicts of the flow still open after the run, old and new: what waits for a person."""
     dead_letters: int = 0
     deferred: int = 0
     duplicates: int = 0
@@ -93,6 +96,7 @@ class RunReport:
         return {
             "systems": {side.system: {"role": role, **side.as_dict()} for role, side in self.sides.items()},
             "conflicts": self.conflicts,
+            "open_conflicts": self.open_conflicts,
             "dead_letters": self.dead_letters,
             "deferred": self.deferred,
             "duplicates": self.duplicates,
@@ -109,6 +113,7 @@ class RunReport:
             "dry_run": self.dry_run,
             "systems": {side.system: {"role": role, **side.as_dict()} for role, side in self.sides.items()},
             "conflicts": self.conflicts,
+            "open_conflicts": self.open_conflicts,
             "dead_letters": self.dead_letters,
             "deferred": self.deferred,
             "duplicates": self.duplicates,
