@@ -19,6 +19,8 @@ class SideCounts:
     system: str
     read: int = 0
     unchanged: int = 0
+    waiting: int = 0
+    """Records that failed for good earlier and have not changed since (open dead letters)."""
     created: int = 0
     updated: int = 0
     deleted: int = 0
@@ -29,6 +31,7 @@ class SideCounts:
             "system": self.system,
             "read": self.read,
             "unchanged": self.unchanged,
+            "waiting": self.waiting,
             "created": self.created,
             "updated": self.updated,
             "deleted": self.deleted,
