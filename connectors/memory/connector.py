@@ -60,6 +60,9 @@ class MemoryConnector(Connector):
             max_batch_size=int(self._option("max_batch_size", 200)),
         )
         self.rules: Mapping[str, Mapping[str, Any]] = self._option("rules", {})
+        self.fills: Mapping[str, Mapping[str, Any]] = self._option("fills", {})
+        """Per entity, top-level native fields the system fills in on create when they come empty
+        (as Tryton sets a party's company currency): the engine must snapshot what was saved."""
         self.db = MemoryDatabase.named(settings.host or settings.schema or "memory")
         path = self._option("path", None)
         if path:
@@ -219,7 +222,11 @@ class MemoryConnector(Connector):
             table.change(existing, request.data, now)
             return self._saved(table, request, existing, now)
         record_id = table.new_id()
-        table.store(record_id, request.data, now, request.ref if upsert else None)
+        data = dict(request.data)
+        for name, value in self.fills.get(table.entity, {}).items():
+            if data.get(name) in (None, ""):
+                data[name] = value
+        table.store(record_id, data, now, request.ref if upsert else None)
         return self._saved(table, request, record_id, now)
 
     def _check_rules(self, entity: str, request: WriteRequest) -> WriteResult | None:
