@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 import requests
@@ -16,7 +17,7 @@ import requests
 from connectors.base import ConnectorError, TransientError
 from connectors.odoo.errors import OdooAuthError, OdooCallError, OdooFault, classify
 from connectors.odoo.settings import OdooSettings
-from connectors.odoo.transport import OdooTransport, detect_major_version, encode, log
+from connectors.odoo.transport import OdooTransport, detect_major_version, encode, http_date, log
 
 __all__ = ["Json2Transport"]
 
@@ -54,6 +55,7 @@ class Json2Transport(OdooTransport):
             self._headers["X-Odoo-Database"] = settings.database
         self._uid: int | None = None
         self._major: int | None = None
+        self._last_date: str | None = None
 
     def call(
         self,
@@ -79,6 +81,7 @@ class Json2Transport(OdooTransport):
             raise TransientError(f"odoo: {model}.{method} timed out after {self.settings.timeout}s") from exc
         except requests.RequestException as exc:
             raise TransientError(f"odoo: cannot reach {self.settings.base_url}: {exc}") from exc
+        self._last_date = response.headers.get("Date")
         log.debug(
             "odoo json2 %s.%s -> HTTP %s in %.3fs",
             model,
@@ -133,6 +136,10 @@ class Json2Transport(OdooTransport):
         if self._major is None:
             self._major = detect_major_version(self.settings, self._session)
         return self._major
+
+    def server_time(self) -> datetime | None:
+        self.call("res.users", "context_get")
+        return http_date(self._last_date)
 
     def close(self) -> None:
         self._session.close()

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 import requests
@@ -25,7 +26,7 @@ import requests
 from connectors.base import PermanentError, TransientError
 from connectors.odoo.settings import OdooSettings
 
-__all__ = ["OdooTransport", "detect_major_version", "encode", "open_transport", "parse_major"]
+__all__ = ["OdooTransport", "detect_major_version", "encode", "http_date", "open_transport", "parse_major"]
 
 log = logging.getLogger("connectors.odoo")
 
@@ -46,6 +47,16 @@ def encode(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [encode(v) for v in value]
     return value
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header as an aware UTC datetime."""
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
 
 
 def parse_major(version_info: Any) -> int | None:
@@ -87,6 +98,11 @@ class OdooTransport(abc.ABC):
     @abc.abstractmethod
     def server_version(self) -> int | None:
         """The server's major version, when it says."""
+
+    @abc.abstractmethod
+    def server_time(self) -> datetime | None:
+        """The server's clock now (UTC, whole seconds), from the ``Date`` header of a light request;
+        ``None`` when the server sends none. Odoo stamps ``write_date`` with its own clock."""
 
     def close(self) -> None:  # noqa: B027 - transports without resources need nothing
         """Release the connection."""

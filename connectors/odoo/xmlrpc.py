@@ -13,13 +13,14 @@ import http.client
 import ssl
 import xmlrpc.client
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 from xml.parsers.expat import ExpatError
 
 from connectors.base import ConnectorError, PermanentError, TransientError
 from connectors.odoo.errors import OdooAuthError, classify_fault
 from connectors.odoo.settings import OdooSettings
-from connectors.odoo.transport import OdooTransport, encode, log, parse_major
+from connectors.odoo.transport import OdooTransport, encode, http_date, log, parse_major
 
 __all__ = ["XmlRpcTransport"]
 
@@ -28,6 +29,10 @@ _RENAMED_UP_TO_17 = {("name_search", "domain"): "args"}
 
 
 class _TimeoutTransport(xmlrpc.client.Transport):
+    """``xmlrpc.client``'s HTTP transport with a timeout; it keeps the last ``Date`` header."""
+
+    last_date: str | None = None
+
     def __init__(self, timeout: float) -> None:
         super().__init__()
         self._timeout = timeout
@@ -37,16 +42,15 @@ class _TimeoutTransport(xmlrpc.client.Transport):
         connection.timeout = self._timeout
         return connection
 
+    def parse_response(self, response: http.client.HTTPResponse) -> Any:
+        self.last_date = response.getheader("Date")
+        return super().parse_response(response)
 
-class _SafeTimeoutTransport(xmlrpc.client.SafeTransport):
+
+class _SafeTimeoutTransport(_TimeoutTransport, xmlrpc.client.SafeTransport):
     def __init__(self, timeout: float, context: ssl.SSLContext) -> None:
-        super().__init__(context=context)
+        xmlrpc.client.SafeTransport.__init__(self, context=context)
         self._timeout = timeout
-
-    def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        connection = super().make_connection(host)
-        connection.timeout = self._timeout
-        return connection
 
 
 class XmlRpcTransport(OdooTransport):
@@ -56,12 +60,12 @@ class XmlRpcTransport(OdooTransport):
         super().__init__(settings)
         self._uid: int | None = None
         self._major: int | None = None
-        self._common = self._proxy("common")
-        self._object = self._proxy("object")
+        self._common, self._common_http = self._proxy("common")
+        self._object, _ = self._proxy("object")
 
-    def _proxy(self, service: str) -> xmlrpc.client.ServerProxy:
+    def _proxy(self, service: str) -> tuple[xmlrpc.client.ServerProxy, _TimeoutTransport]:
         url = f"{self.settings.base_url}/xmlrpc/2/{service}"
-        transport: xmlrpc.client.Transport
+        transport: _TimeoutTransport
         if url.startswith("https"):
             context = ssl.create_default_context()
             if not self.settings.verify:
@@ -70,7 +74,7 @@ class XmlRpcTransport(OdooTransport):
             transport = _SafeTimeoutTransport(self.settings.timeout, context)
         else:
             transport = _TimeoutTransport(self.settings.timeout)
-        return xmlrpc.client.ServerProxy(url, transport=transport, allow_none=True)
+        return xmlrpc.client.ServerProxy(url, transport=transport, allow_none=True), transport
 
     def _invoke(self, what: str, fn: Any, *args: Any) -> Any:
         """Run one XML-RPC request; map every client-library failure to a connector error."""
@@ -124,6 +128,13 @@ class XmlRpcTransport(OdooTransport):
                 raise self._fault(fault, "common", "version") from None
             self._major = parse_major(info.get("server_version_info")) if isinstance(info, dict) else None
         return self._major
+
+    def server_time(self) -> datetime | None:
+        try:
+            self._invoke("version", self._common.version)
+        except xmlrpc.client.Fault as fault:
+            raise self._fault(fault, "common", "version") from None
+        return http_date(self._common_http.last_date)
 
     def _arguments(
         self, method: str, ids: Sequence[int] | None, params: Mapping[str, Any] | None

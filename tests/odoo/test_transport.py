@@ -243,3 +243,8 @@ def test_json2_accepts_the_bare_string_errors_of_early_19_builds() -> None:
     assert isinstance(answer(500, '"boom"'), TransientError)
     assert isinstance(answer(500, "<html>Internal Server Error</html>"), TransientError)
     assert isinstance(answer(401, '"Invalid apikey"'), OdooAuthError)
+
+
+def test_server_time_is_odoo_s_clock(side: Side, clock: Clock) -> None:
+    clock.tick(3600.4)
+    assert side.rpc.server_time() == datetime(2026, 1, 5, 11, 0, 0, tzinfo=UTC)

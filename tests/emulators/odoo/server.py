@@ -18,6 +18,8 @@ import re
 import threading
 import time
 import xmlrpc.client
+from datetime import UTC
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
@@ -77,7 +79,7 @@ def serve(emulator: OdooEmulator) -> tuple[ThreadingHTTPServer, threading.Thread
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return server, thread
 
@@ -85,10 +87,15 @@ def serve(emulator: OdooEmulator) -> tuple[ThreadingHTTPServer, threading.Thread
 class _Handler(BaseHTTPRequestHandler):
     odoo: OdooEmulator
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stalls
     _raw = b""
 
     def log_message(self, format: str, *args: Any) -> None:
         return
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header from the emulator's clock (the one it stamps records with)."""
+        return formatdate(self.odoo.now().replace(tzinfo=UTC).timestamp(), usegmt=True)
 
     # -- plumbing -------------------------------------------------------------------------------
     def _send(
