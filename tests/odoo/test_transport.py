@@ -248,3 +248,11 @@ def test_json2_accepts_the_bare_string_errors_of_early_19_builds() -> None:
 def test_server_time_is_odoo_s_clock(side: Side, clock: Clock) -> None:
     clock.tick(3600.4)
     assert side.rpc.server_time() == datetime(2026, 1, 5, 11, 0, 0, tzinfo=UTC)
+
+
+def test_a_server_without_xmlrpc_says_to_use_json2(make_odoo: Any) -> None:
+    odoo = make_odoo(19, legacy_rpc=False)
+    with pytest.raises(PermanentError, match="use transport=json2"):
+        open_transport(settings_for(odoo, "xmlrpc")).call("res.partner", "search", params={"domain": []})
+    transport = open_transport(settings_for(odoo, "auto", secret=odoo.add_api_key()))
+    assert transport.call("res.partner", "search_count", params={"domain": []}) >= 1

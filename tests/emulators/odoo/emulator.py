@@ -72,11 +72,14 @@ class OdooEmulator:
         modules: Iterable[str] = DEFAULT_MODULES,
         languages: Iterable[tuple[str, str]] = (("en_US", "English (US)"), ("fr_FR", "French / Français")),
         lock_confirmed_orders: bool = False,
+        legacy_rpc: bool = True,
         clock: Clock | None = None,
     ) -> None:
         if version not in (17, 18, 19):
             raise ValueError("the emulator speaks Odoo 17, 18 and 19")
         self.version = version
+        self.legacy_rpc = legacy_rpc
+        """False: ``/xmlrpc`` and ``/jsonrpc`` are gone, as announced for Odoo 22."""
         self.database = database
         self.login = login
         self.password = password

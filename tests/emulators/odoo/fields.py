@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-__all__ = ["DATETIME_FORMAT", "Field", "format_datetime", "parse_date", "parse_datetime"]
+__all__ = ["DATETIME_FORMAT", "Field", "format_datetime", "parse_date", "parse_datetime", "renamed"]
 
 DATE_FORMAT = "%Y-%m-%d"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -75,6 +75,14 @@ class Field:
     def selection_pairs(self, model: Any) -> list[list[str]]:
         sel = self.selection(model) if callable(self.selection) else self.selection or ()
         return [[key, label] for key, label in sel]
+
+
+def renamed(old: str, new: str, field: Field, *, version: int, string: str | None = None) -> dict[str, Field]:
+    """A field Odoo renamed in ``version``: ``old`` before it, ``new`` from it on."""
+    return {
+        old: replace(field, until=version - 1),
+        new: replace(field, since=version, string=string or field.string),
+    }
 
 
 def parse_date(value: Any) -> date | None:

@@ -136,6 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(
                 200, {"version": info["server_version"], "version_info": info["server_version_info"]}
             )
+        if not self.odoo.legacy_rpc:
+            return self._html_not_found()
         if self.command == "POST" and path.startswith("/xmlrpc/"):
             service = path.removeprefix("/xmlrpc/")
             if service.startswith("2/"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from tests.emulators.odoo.exceptions import ValidationError
-from tests.emulators.odoo.fields import Field
+from tests.emulators.odoo.fields import Field, renamed
 from tests.emulators.odoo.orm import BaseModel
 
 __all__ = ["MODELS"]
@@ -128,8 +128,12 @@ class Template(BaseModel):
         "description_sale": Field("text", "Sales Description"),
         "active": Field("boolean", "Active", default=True),
         "company_id": Field("many2one", "Company", relation="res.company"),
-        "taxes_id": Field("many2many", "Sales Taxes", relation="account.tax", until=18, module="account"),
-        "tax_ids": Field("many2many", "Sales Taxes", relation="account.tax", since=19, module="account"),
+        **renamed(
+            "taxes_id",
+            "tax_ids",
+            Field("many2many", "Sales Taxes", relation="account.tax", module="account"),
+            version=19,
+        ),
         "product_variant_ids": Field(
             "one2many", "Products", relation="product.product", inverse_name="product_tmpl_id"
         ),

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from tests.emulators.odoo.exceptions import UserError
-from tests.emulators.odoo.fields import Field
+from tests.emulators.odoo.fields import Field, renamed
 from tests.emulators.odoo.orm import BaseModel
 
 __all__ = ["MODELS"]
@@ -304,23 +304,19 @@ class SaleOrderLine(BaseModel):
             compute="_compute_product_uom_qty",
             depends=("display_type",),
         ),
-        "product_uom": Field(
-            "many2one",
-            "Unit of Measure",
-            relation="uom.uom",
-            readonly=False,
-            compute="_compute_product_uom",
-            depends=("product_id",),
-            until=18,
-        ),
-        "product_uom_id": Field(
-            "many2one",
-            "Unit",
-            relation="uom.uom",
-            readonly=False,
-            compute="_compute_product_uom",
-            depends=("product_id",),
-            since=19,
+        **renamed(
+            "product_uom",
+            "product_uom_id",
+            Field(
+                "many2one",
+                "Unit of Measure",
+                relation="uom.uom",
+                readonly=False,
+                compute="_compute_product_uom",
+                depends=("product_id",),
+            ),
+            version=19,
+            string="Unit",
         ),
         "price_unit": Field(
             "float",
@@ -332,23 +328,18 @@ class SaleOrderLine(BaseModel):
         ),
         "technical_price_unit": Field("float", "Technical Price Unit", digits=2, since=18),
         "discount": Field("float", "Discount (%)", digits=2),
-        "tax_id": Field(
-            "many2many",
-            "Taxes",
-            relation="account.tax",
-            readonly=False,
-            compute="_compute_tax_id",
-            depends=("product_id",),
-            until=18,
-        ),
-        "tax_ids": Field(
-            "many2many",
-            "Taxes",
-            relation="account.tax",
-            readonly=False,
-            compute="_compute_tax_id",
-            depends=("product_id",),
-            since=19,
+        **renamed(
+            "tax_id",
+            "tax_ids",
+            Field(
+                "many2many",
+                "Taxes",
+                relation="account.tax",
+                readonly=False,
+                compute="_compute_tax_id",
+                depends=("product_id",),
+            ),
+            version=19,
         ),
         "price_subtotal": Field(
             "monetary",
