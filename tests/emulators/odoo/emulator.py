@@ -144,10 +144,6 @@ class OdooEmulator:
         self.api_keys.append(ApiKey(value, uid, self.now() + timedelta(days=days)))
         return value
 
-    def expire_api_keys(self) -> None:
-        for api_key in self.api_keys:
-            api_key.expires = self.now() - timedelta(seconds=1)
-
     def key_owner(self, key: str) -> int | None:
         now = self.now()
         for api_key in self.api_keys:

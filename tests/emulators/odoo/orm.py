@@ -19,7 +19,6 @@ without ids) and ``@create_api`` ``@api.model_create_multi``. Behaviour follows 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -80,10 +79,6 @@ class Environment:
         self.uid = uid
         self.context = dict(context)
         self.call = call
-
-    @property
-    def db(self) -> Any:
-        return self.registry.db
 
     @property
     def now(self) -> datetime:
@@ -581,10 +576,6 @@ class BaseModel:
 
     def _unlink_checks(self) -> None:
         """Odoo's ``@api.ondelete`` hooks: refuse with a ``UserError``."""
-
-    # -- helpers for models -----------------------------------------------------------------------
-    def _get_signature(self, name: str) -> inspect.Signature:
-        return inspect.signature(getattr(type(self), name))
 
 
 @model_api

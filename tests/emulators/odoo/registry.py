@@ -260,6 +260,3 @@ class Registry:
 
     def env(self, uid: int, context: dict[str, Any], call: Any) -> Environment:
         return Environment(self, uid, context, call)
-
-    def table(self, model: str) -> dict[int, dict[str, Any]]:
-        return self.db.tables[model]
