@@ -175,7 +175,12 @@ class Org:
         with self.lock:
             obj = self.sobject(name)
             record = self.live(name, record_id)
-            body = {k: v for k, v in data.items() if k not in ("attributes", "Id")}
+            body = {k: v for k, v in data.items() if k != "attributes"}
+            if body.get("Id", record_id) != record_id:
+                raise RecordError(  # M2: Id is not updateable; the URL's (or the collection item's) Id rules
+                    "INVALID_FIELD_FOR_INSERT_UPDATE", "Unable to create/update fields: Id.", ["Id"]
+                )
+            body.pop("Id", None)
             rules.before_check(self, name, body, record)
             values = check_write(self, obj, body, creating=False)
             rules.before_update(self, name, record, values)
