@@ -298,7 +298,8 @@ class SalesforceConnector(Connector):
                 if index in results:
                     continue
                 try:
-                    rows[index] = {**self.row(entity, spec, request, mode), **extra.get(index, {})}
+                    row = {**self.row(entity, spec, request, mode), **extra.get(index, {})}
+                    rows[index] = {k: v for k, v in row.items() if not (k in extra.get(index, {}) and v is None)}
                 except RecordProblem as exc:
                     results[index] = self.refused(spec, request, str(exc), exc.field, transient=exc.transient)
         upserts = [(i, r) for i, r in upserts if i in rows]

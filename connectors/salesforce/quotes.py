@@ -50,7 +50,13 @@ def prepare(
     book = connector.pricing.standard_book()
     extra: dict[int, dict[str, Any]] = {}
     new: list[tuple[int, WriteRequest, dict[str, Any]]] = []
+    made = _existing(connector, [r.ref for _, r in creates])
     for index, request in creates:
+        if request.ref in made:
+            # A create retried after a crash: the upsert updates the quote, and OpportunityId is
+            # create-only (Q1), so it is not sent again.
+            extra[index] = {"OpportunityId": None}
+            continue
         given = request.data.get("OpportunityId")
         if given:
             extra[index] = {"OpportunityId": given, "Pricebook2Id": book}
@@ -82,6 +88,17 @@ def prepare(
                     transient=outcome.transient,
                 )
     return extra, refused
+
+
+def _existing(connector: SalesforceConnector, refs: list[str]) -> set[str]:
+    from connectors.salesforce.soql import quote
+
+    found: set[str] = set()
+    for start in range(0, len(refs), 200):
+        chunk = refs[start : start + 200]
+        soql = f"SELECT Id, SyncHub_Id__c FROM Quote WHERE SyncHub_Id__c IN ({', '.join(quote(r) for r in chunk)})"
+        found.update(r["SyncHub_Id__c"] for r in connector.client.query_all("finding quotes made before", soql))
+    return found
 
 
 def _opportunity(connector: SalesforceConnector, request: WriteRequest, book: str) -> dict[str, Any]:

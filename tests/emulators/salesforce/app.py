@@ -55,6 +55,8 @@ class Fault:
     kind: int | str
     path_contains: str = ""
     retry_after: int | None = None
+    skip: int = 0
+    """Let this many matching requests through first."""
 
 
 @dataclass
@@ -122,6 +124,9 @@ class SalesforceEmulator:
         self.token_requests = 0
         self.fail_next_job = False
         """The next Bulk 2.0 job ends ``Failed`` as a whole (as on a platform error)."""
+        self.hold_jobs = False
+        """Bulk 2.0 jobs stay ``InProgress`` (a busy org): waits time out."""
+        """The next Bulk 2.0 job ends ``Failed`` as a whole (as on a platform error)."""
         self._cursors: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
         self._jobs: dict[str, _Job] = {}
         self._ids = itertools.count(1)
@@ -138,10 +143,17 @@ class SalesforceEmulator:
         self.tokens.clear()
 
     def inject(
-        self, kind: int | str, *, times: int = 1, path_contains: str = "", retry_after: int | None = None
+        self,
+        kind: int | str,
+        *,
+        times: int = 1,
+        path_contains: str = "",
+        retry_after: int | None = None,
+        skip: int = 0,
     ) -> None:
-        """The next ``times`` matching requests fail with ``kind`` (an HTTP status, or ``"timeout"``)."""
-        self.faults.extend(Fault(kind, path_contains, retry_after) for _ in range(times))
+        """The next ``times`` matching requests (after ``skip`` of them) fail with ``kind``: an HTTP
+        status (400 = the request refused as a whole) or ``"timeout"``."""
+        self.faults.extend(Fault(kind, path_contains, retry_after, skip) for _ in range(times))
 
     # -- WSGI ----------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -173,6 +185,9 @@ class SalesforceEmulator:
     def _fault(self, path: str) -> _Response | None:
         for i, fault in enumerate(self.faults):
             if fault.path_contains in path:
+                if fault.skip:
+                    fault.skip -= 1
+                    return None
                 del self.faults[i]
                 if fault.kind == "timeout":
                     raise InjectedTimeout(path)
@@ -183,6 +198,8 @@ class SalesforceEmulator:
                         401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
                     )
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                if status == 400:
+                    return _Response(400, [{"message": "The request was malformed", "errorCode": "JSON_PARSER_ERROR"}])
                 if status == 429:
                     return _Response(
                         429,
@@ -610,7 +627,10 @@ class SalesforceEmulator:
                 if state == "Aborted":
                     job.state = "Aborted"
                 elif state == "UploadComplete" and job.state == "Open":
-                    self._run(job)
+                    if self.hold_jobs:
+                        job.state = "InProgress"
+                    else:
+                        self._run(job)
                 else:
                     raise ApiError(400, "INVALIDJOBSTATE", f"cannot move a job from {job.state} to {state}")
                 return _Response(200, job.info())
