@@ -79,15 +79,17 @@ def send_records(
         chunk = rows[start : start + COLLECTION_SIZE]
         body = {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **row} for row in chunk]}
         answer = _whole_request(
-            lambda body=body: client.rest(f"{what} ({len(chunk)} {sobject})", path, method, body),
+            lambda body=body, n=len(chunk): client.rest(f"{what} ({n} {sobject})", path, method, body),
             len(chunk),
             what,
         )
         if answer and isinstance(answer[0], Outcome):
             out.extend(answer)
         elif not isinstance(answer, list) or len(answer) != len(chunk):
-            out.extend([Outcome(False, None, "BAD_ANSWER", f"{what}: {len(chunk)} records, answer {answer!r:.200}")]
-                       * len(chunk))  # fmt: skip
+            out.extend(
+                [Outcome(False, None, "BAD_ANSWER", f"{what}: {len(chunk)} records, answer {answer!r:.200}")]
+                * len(chunk)
+            )
         else:
             out.extend(Outcome.of(r) for r in answer)
     return out

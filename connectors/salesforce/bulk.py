@@ -75,10 +75,13 @@ def bulk_write(
         timed_out = "timeout" in str(exc).lower()
         return everyone(
             f"the Bulk API 2.0 job did not complete ({exc}); "
-            + ("it was aborted after bulk_timeout_seconds, the next run tries again" if timed_out else
-               "check the job in Setup > Bulk Data Load Jobs"),
+            + (
+                "it was aborted after bulk_timeout_seconds, the next run tries again"
+                if timed_out
+                else "check the job in Setup > Bulk Data Load Jobs"
+            ),
             transient=timed_out or "Aborted" in str(exc),
-        )  # fmt: skip
+        )
     except ConnectorError as exc:
         return everyone(f"the Bulk API 2.0 job could not run: {exc}", transient=True)
     by_key = {str(mine[i][key]): (i, r) for i, r in items}
@@ -95,9 +98,10 @@ def bulk_write(
     for index, request in items:
         out.setdefault(
             index,
-            connector.refused(spec, request, "not processed by the bulk job; the next run tries again", None,
-                              transient=True),
-        )  # fmt: skip
+            connector.refused(
+                spec, request, "not processed by the bulk job; the next run tries again", None, transient=True
+            ),
+        )
     return out
 
 

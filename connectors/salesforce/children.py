@@ -145,7 +145,8 @@ def _sync(
         current = {_key(child, c): c for c in existing.get((child.key, parent), [])}
         if child.sobject == "PricebookEntry":
             currency = connector.currency_of(request.data.get(child.key) or request.data)
-            current = {"entry": c for c in current.values() if c.get("CurrencyIsoCode", currency) == currency}
+            same = [c for c in current.values() if c.get("CurrencyIsoCode", currency) == currency]
+            current = {"entry": same[0]} if same else {}
         for item in items:
             row = {k: v for k, v in item.items() if k in child.fields and schema.has(child.sobject, k)}
             if child.priced:
@@ -162,8 +163,8 @@ def _sync(
                 if entry is None or not entry.get("IsActive"):
                     failures[index] = (
                         f"transient:{child.sobject}: product {row.get('Product2Id')} has no active price in "
-                        f"{currency} in the {spec.sobject}'s price book; fix: sync the product (products flow) "
-                        "first"
+                        f"{currency} in the {spec.sobject}'s price book; fix: sync the product "
+                        "(products flow) first"
                     )
                     continue
                 row["PricebookEntryId"] = entry["Id"]
@@ -190,9 +191,13 @@ def _sync(
             deletes.extend((index, c["Id"]) for c in current.values())
     for verb, method, batch in (("creating", "POST", creates), ("updating", "PATCH", updates)):
         outcomes = send_records(
-            connector.client, f"{verb} {child.sobject}", "composite/sobjects", method, child.sobject,
+            connector.client,
+            f"{verb} {child.sobject}",
+            "composite/sobjects",
+            method,
+            child.sobject,
             [row for _, row in batch],
-        )  # fmt: skip
+        )
         _note(failures, [i for i, _ in batch], outcomes, child)
     outcomes = delete_ids(connector.client, f"deleting {child.sobject}", [i for _, i in deletes])
     _note(failures, [i for i, _ in deletes], outcomes, child)

@@ -59,8 +59,10 @@ _FIXES = {
     "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "add the value to the picklist or to the mapping's value map",
     "STRING_TOO_LONG": "shorten the value in the source system",
     "INVALID_CROSS_REFERENCE_KEY": "the referenced record does not exist in Salesforce; sync it first",
-    "ENTITY_IS_LOCKED": "the record is locked in Salesforce (an activated order or an approval); change it there",
-    "FIELD_INTEGRITY_EXCEPTION": "the values break a Salesforce rule (price book, currency, status); see the message",
+    "ENTITY_IS_LOCKED": "the record is locked in Salesforce (an activated order or an approval); "
+    "change it there",
+    "FIELD_INTEGRITY_EXCEPTION": "the values break a Salesforce rule (price book, currency, status); "
+    "see the message",
     "STANDARD_PRICE_NOT_DEFINED": "give the product a standard price first (products flow)",
 }
 
@@ -181,8 +183,8 @@ class SalesforceConnector(Connector):
                 return
         self.stale_deletes.add(entity)
         log.warning(
-            "salesforce %s: cursor %s is older than the org's delete log (earliest %s); deletions before then "
-            "are not reported, so this run compares all ids",
+            "salesforce %s: cursor %s is older than the org's delete log (earliest %s); deletions before "
+            "then are not reported, so this run compares all ids",
             entity,
             mark.isoformat(),
             earliest.isoformat() if earliest else "15 days ago",
@@ -299,7 +301,9 @@ class SalesforceConnector(Connector):
                     continue
                 try:
                     row = {**self.row(entity, spec, request, mode), **extra.get(index, {})}
-                    rows[index] = {k: v for k, v in row.items() if not (k in extra.get(index, {}) and v is None)}
+                    rows[index] = {
+                        k: v for k, v in row.items() if not (k in extra.get(index, {}) and v is None)
+                    }
                 except RecordProblem as exc:
                     results[index] = self.refused(spec, request, str(exc), exc.field, transient=exc.transient)
         upserts = [(i, r) for i, r in upserts if i in rows]
@@ -342,8 +346,9 @@ class SalesforceConnector(Connector):
             wanted, have = data["CurrencyIsoCode"], self.schema.org_currency()
             if wanted not in (None, have):
                 raise RecordProblem(
-                    f"{spec.sobject} {request.ref}: currency {wanted} but this Salesforce org has only {have} "
-                    "(no multi-currency); turn on multi-currency in Salesforce or keep this record out of the flow",
+                    f"{spec.sobject} {request.ref}: currency {wanted} but this Salesforce org has only "
+                    f"{have} (no multi-currency); turn on multi-currency in Salesforce or keep this record "
+                    "out of the flow",
                     "CurrencyIsoCode",
                 )
         allowed = set(spec.fields) - ({"CurrencyIsoCode"} if not self.schema.multi_currency else set())

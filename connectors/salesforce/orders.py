@@ -29,13 +29,26 @@ if TYPE_CHECKING:
 __all__ = ["attach", "changed_quotes", "write"]
 
 ORDER_FIELDS = (
-    "Id", "QuoteId", "SyncHub_Id__c", "OrderNumber", "Status", "StatusCode", "EffectiveDate", "TotalAmount",
-    "SyncHub_ERP_Number__c", "SyncHub_ERP_Status__c", "SyncHub_Delivery_Status__c", "SyncHub_Invoice_Status__c",
-)  # fmt: skip
-ERP_FIELDS = (
-    "EffectiveDate", "SyncHub_ERP_Number__c", "SyncHub_ERP_Status__c", "SyncHub_Delivery_Status__c",
+    "Id",
+    "QuoteId",
+    "SyncHub_Id__c",
+    "OrderNumber",
+    "Status",
+    "StatusCode",
+    "EffectiveDate",
+    "TotalAmount",
+    "SyncHub_ERP_Number__c",
+    "SyncHub_ERP_Status__c",
+    "SyncHub_Delivery_Status__c",
     "SyncHub_Invoice_Status__c",
-)  # fmt: skip
+)
+ERP_FIELDS = (
+    "EffectiveDate",
+    "SyncHub_ERP_Number__c",
+    "SyncHub_ERP_Status__c",
+    "SyncHub_Delivery_Status__c",
+    "SyncHub_Invoice_Status__c",
+)
 ITEM_FIELDS = ("Id", "OrderId", "Product2Id", "Description", "Quantity", "UnitPrice")
 LINE_FIELDS = (
     "Id",
@@ -105,10 +118,14 @@ def attach(connector: SalesforceConnector, records: list[NativeRecord]) -> list[
         if order is None:
             data["Order"] = None
             data["OrderItems"] = [
-                {"Product2Id": ln.get("Product2Id"), "Description": ln.get("Description"),
-                 "Quantity": ln.get("Quantity"), "UnitPrice": _net(ln)}
+                {
+                    "Product2Id": ln.get("Product2Id"),
+                    "Description": ln.get("Description"),
+                    "Quantity": ln.get("Quantity"),
+                    "UnitPrice": _net(ln),
+                }
                 for ln in lines
-            ]  # fmt: skip
+            ]
             data["TotalAmount"] = data.get("GrandTotal")
             record.ref = None
         else:
@@ -168,10 +185,14 @@ def _new_quote(connector: SalesforceConnector, request: WriteRequest) -> str:
     """An ERP order with no Salesforce quote: an opportunity and an accepted quote with its lines."""
     data = request.data
     lines = [
-        {"Product2Id": ln.get("Product2Id"), "Description": ln.get("Description"), "Quantity": ln.get("Quantity"),
-         "UnitPrice": ln.get("UnitPrice")}
+        {
+            "Product2Id": ln.get("Product2Id"),
+            "Description": ln.get("Description"),
+            "Quantity": ln.get("Quantity"),
+            "UnitPrice": ln.get("UnitPrice"),
+        }
         for ln in data.get("OrderItems") or []
-    ]  # fmt: skip
+    ]
     erp = data.get("Order") or {}
     quote_data = {
         "Name": f"Order {erp.get('SyncHub_ERP_Number__c') or request.ref}",
@@ -196,9 +217,11 @@ def _bring_order(connector: SalesforceConnector, quote_id: str, request: WriteRe
     erp = {k: v for k, v in (request.data.get("Order") or {}).items() if k in ERP_FIELDS}
     lines = request.data.get("OrderItems")
     [quote_row] = _select(
-        connector, "Quote", ("Id", "QuoteNumber", "AccountId", "OpportunityId", "Pricebook2Id", "CurrencyIsoCode"),
+        connector,
+        "Quote",
+        ("Id", "QuoteNumber", "AccountId", "OpportunityId", "Pricebook2Id", "CurrencyIsoCode"),
         f"Id = {quote(quote_id)}",
-    ) or [None]  # fmt: skip
+    ) or [None]
     if quote_row is None:
         raise OrderRefused(f"quote {quote_id} no longer exists in Salesforce", "Id")
     found = _select(connector, "Order", ORDER_FIELDS, f"QuoteId = {quote(quote_id)}")
@@ -232,8 +255,8 @@ def _create_order(
 ) -> str:
     if not quote_row.get("Pricebook2Id"):
         raise OrderRefused(
-            "the accepted quote has no price book, so no order products can be added (RULES R5); fix: add the "
-            "quote's products in Salesforce",
+            "the accepted quote has no price book, so no order products can be added (RULES R5); fix: "
+            "add the quote's products in Salesforce",
             "Pricebook2Id",
         )
     row: dict[str, Any] = {
@@ -251,9 +274,13 @@ def _create_order(
         row["CurrencyIsoCode"] = quote_row.get("CurrencyIsoCode")
     row = {k: v for k, v in row.items() if connector.schema.has("Order", k)}
     [outcome] = send_records(
-        connector.client, "creating an order", "composite/sobjects/Order/SyncHub_Id__c", "PATCH", "Order",
+        connector.client,
+        "creating an order",
+        "composite/sobjects/Order/SyncHub_Id__c",
+        "PATCH",
+        "Order",
         [{k: v for k, v in row.items()}],
-    )  # fmt: skip
+    )
     if not outcome.ok or not outcome.id:
         raise OrderRefused(
             f"the order could not be created: {outcome.describe()}", transient=outcome.transient
@@ -262,13 +289,20 @@ def _create_order(
         connector, "QuoteLineItem", LINE_FIELDS, f"QuoteId = {quote(quote_row['Id'])} ORDER BY Id"
     )
     items = [
-        {"OrderId": outcome.id, "PricebookEntryId": ln["PricebookEntryId"], "QuoteLineItemId": ln["Id"],
-         "Quantity": ln["Quantity"], "UnitPrice": _net(ln), "Description": ln.get("Description")}
+        {
+            "OrderId": outcome.id,
+            "PricebookEntryId": ln["PricebookEntryId"],
+            "QuoteLineItemId": ln["Id"],
+            "Quantity": ln["Quantity"],
+            "UnitPrice": _net(ln),
+            "Description": ln.get("Description"),
+        }
         for ln in lines
-    ]  # fmt: skip
+    ]
     items = [{k: v for k, v in i.items() if connector.schema.has("OrderItem", k)} for i in items]
-    for item_outcome in send_records(connector.client, "adding order products", "composite/sobjects", "POST",
-                                     "OrderItem", items):  # fmt: skip
+    for item_outcome in send_records(
+        connector.client, "adding order products", "composite/sobjects", "POST", "OrderItem", items
+    ):
         if not item_outcome.ok:
             raise OrderRefused(
                 f"order {outcome.id} was created Draft but a product was refused: {item_outcome.describe()}",
@@ -288,15 +322,16 @@ def _change_items(
     added, removed = sorted(set(wanted) - set(existing)), sorted(set(existing) - set(wanted))
     if (added or removed) and status == "Activated":
         raise OrderRefused(
-            f"Salesforce refuses to add or remove products of an activated order (RULES R4, ENTITY_IS_LOCKED): "
-            f"order {order_id}, products added {added or 'none'}, removed {removed or 'none'}; fix: change the "
-            "order in Salesforce (deactivate it, or make a new order), then rerun",
+            "Salesforce refuses to add or remove products of an activated order (RULES R4, "
+            f"ENTITY_IS_LOCKED): order {order_id}, products added {added or 'none'}, removed "
+            f"{removed or 'none'}; fix: change the order in Salesforce (deactivate it, or make a new "
+            "order), then rerun",
             "OrderItems",
         )
     if added:
         raise OrderRefused(
-            f"new products for order {order_id} must come from its quote's lines ({added}); fix: add them to the "
-            "quote in Salesforce",
+            f"new products for order {order_id} must come from its quote's lines ({added}); fix: add "
+            "them to the quote in Salesforce",
             "OrderItems",
         )
     updates = []
@@ -311,11 +346,15 @@ def _change_items(
         }
         if change:
             updates.append({"Id": item["Id"], **change})
-    for outcome in send_records(connector.client, "updating order products", "composite/sobjects", "PATCH",
-                                "OrderItem", updates):  # fmt: skip
+    for outcome in send_records(
+        connector.client, "updating order products", "composite/sobjects", "PATCH", "OrderItem", updates
+    ):
         if not outcome.ok:
-            raise OrderRefused(f"an order product was refused: {outcome.describe()}", "OrderItems",
-                               transient=outcome.transient)  # fmt: skip
+            raise OrderRefused(
+                f"an order product was refused: {outcome.describe()}",
+                "OrderItems",
+                transient=outcome.transient,
+            )
     if removed:
         for record_id in [existing[p]["Id"] for p in removed]:
             _rest(connector, "removing an order product", f"sobjects/OrderItem/{record_id}", "DELETE")

@@ -55,9 +55,9 @@ class OrgSchema:
         """The single currency of an org without multi-currency (the connection's ``currency``)."""
         if not self._currency:
             raise PermanentError(
-                "salesforce: this org has no multi-currency (no CurrencyIsoCode field), so SyncHub cannot read "
-                "its currency from records; set the connection extra 'currency' to the org's currency, e.g. "
-                "?currency=EUR"
+                "salesforce: this org has no multi-currency (no CurrencyIsoCode field), so SyncHub cannot "
+                "read its currency from records; set the connection extra 'currency' to the org's "
+                "currency, e.g. ?currency=EUR"
             )
         return self._currency
 

@@ -96,8 +96,11 @@ def _existing(connector: SalesforceConnector, refs: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(refs), 200):
         chunk = refs[start : start + 200]
-        soql = f"SELECT Id, SyncHub_Id__c FROM Quote WHERE SyncHub_Id__c IN ({', '.join(quote(r) for r in chunk)})"
-        found.update(r["SyncHub_Id__c"] for r in connector.client.query_all("finding quotes made before", soql))
+        refs_in = ", ".join(quote(r) for r in chunk)
+        soql = f"SELECT Id, SyncHub_Id__c FROM Quote WHERE SyncHub_Id__c IN ({refs_in})"
+        found.update(
+            r["SyncHub_Id__c"] for r in connector.client.query_all("finding quotes made before", soql)
+        )
     return found
 
 

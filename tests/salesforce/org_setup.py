@@ -24,10 +24,10 @@ def client(emulator: SalesforceEmulator) -> Salesforce:
     )
 
 
-def refusal(call: Any, what: str = "") -> tuple[str, list[str]]:
+def refusal(call: Any, *args: Any, what: str = "") -> tuple[str, list[str]]:
     """The error code and fields of a refused call (fails the test when the call is accepted)."""
     try:
-        call()
+        call(*args)
     except SalesforceError as exc:
         [error] = exc.content
         return error["errorCode"], error.get("fields") or []
@@ -51,26 +51,44 @@ class Setup:
         return self.create("Product2", {"Name": f"Product {next(_names)}"})
 
     def entry(self, product: str | None = None, book: str | None = None) -> str:
-        body = {"Pricebook2Id": book or self.book, "Product2Id": product or self.product(), "UnitPrice": 10,
-                "IsActive": True, **self.currency}  # fmt: skip
+        body = {
+            "Pricebook2Id": book or self.book,
+            "Product2Id": product or self.product(),
+            "UnitPrice": 10,
+            "IsActive": True,
+            **self.currency,
+        }
         return self.create("PricebookEntry", body)
 
     def opportunity(self) -> str:
         return self.create(
             "Opportunity",
-            {"Name": f"Deal {next(_names)}", "StageName": "Prospecting", "CloseDate": "2026-12-31",
-             "AccountId": self.account, "Pricebook2Id": self.book, **self.currency},
-        )  # fmt: skip
+            {
+                "Name": f"Deal {next(_names)}",
+                "StageName": "Prospecting",
+                "CloseDate": "2026-12-31",
+                "AccountId": self.account,
+                "Pricebook2Id": self.book,
+                **self.currency,
+            },
+        )
 
     def quote(self) -> str:
-        return self.create("Quote", {"Name": "Q", "OpportunityId": self.opportunity(), "Pricebook2Id": self.book})
+        return self.create(
+            "Quote", {"Name": "Q", "OpportunityId": self.opportunity(), "Pricebook2Id": self.book}
+        )
 
     def order(self) -> str:
         return self.create(
             "Order",
-            {"AccountId": self.account, "EffectiveDate": "2026-01-31", "Status": "Draft",
-             "Pricebook2Id": self.book, **self.currency},
-        )  # fmt: skip
+            {
+                "AccountId": self.account,
+                "EffectiveDate": "2026-01-31",
+                "Status": "Draft",
+                "Pricebook2Id": self.book,
+                **self.currency,
+            },
+        )
 
     def base(self, sobject: str) -> dict[str, Any]:
         """A body the org accepts for a new ``sobject``."""
@@ -91,11 +109,20 @@ class Setup:
         if sobject == "QuoteLineItem":
             return {"QuoteId": self.quote(), "PricebookEntryId": self.entry(), "Quantity": 1, "UnitPrice": 1}
         if sobject == "Order":
-            return {"AccountId": self.account, "EffectiveDate": "2026-01-31", "Status": "Draft",
-                    "Pricebook2Id": self.book, **self.currency}  # fmt: skip
+            return {
+                "AccountId": self.account,
+                "EffectiveDate": "2026-01-31",
+                "Status": "Draft",
+                "Pricebook2Id": self.book,
+                **self.currency,
+            }
         if sobject == "OrderItem":
             return {"OrderId": self.order(), "PricebookEntryId": self.entry(), "Quantity": 1, "UnitPrice": 1}
         if sobject == "OpportunityLineItem":
-            return {"OpportunityId": self.opportunity(), "PricebookEntryId": self.entry(), "Quantity": 1,
-                    "UnitPrice": 1}  # fmt: skip
+            return {
+                "OpportunityId": self.opportunity(),
+                "PricebookEntryId": self.entry(),
+                "Quantity": 1,
+                "UnitPrice": 1,
+            }
         raise KeyError(sobject)

@@ -137,10 +137,7 @@ def test_every_entity_writes_and_reads_back(sf: SalesforceConnector) -> None:
     for entity, [res] in results.items():
         assert res.ok, f"{entity}: {res.error}"
         [record] = _all(sf, entity)
-        assert (
-            record.ref
-            == {"quote": "q1", "complaint": "k1", "product_cost": "pc1"}[entity]
-        )
+        assert record.ref == {"quote": "q1", "complaint": "k1", "product_cost": "pc1"}[entity]
     assert _all(sf, "quote")[0].data["QuoteLineItems"][0]["Quantity"] == 3.0
     [quote] = _all(sf, "quote")
     assert quote.data["AccountId"] == acct.id  # taken from the opportunity SyncHub made for it

@@ -38,30 +38,76 @@ SHAPES = [
 ]
 FLOWS: dict[str, Any] = {
     "customers": {
-        "entity": "customer", "erp": "tryton", "crm": "salesforce", "direction": "both",
-        "match_keys": [["tax_id"], ["name"]], "conflict_policy": "manual",
+        "entity": "customer",
+        "erp": "tryton",
+        "crm": "salesforce",
+        "direction": "both",
+        "match_keys": [["tax_id"], ["name"]],
+        "conflict_policy": "manual",
         "field_owners": {"credit_limit": "erp", "payment_terms": "erp", "tax_id": "erp", "contacts": "crm"},
     },
-    "products": {"entity": "product", "erp": "tryton", "crm": "salesforce", "direction": "erp_to_crm",
-                 "match_keys": [["sku"]]},
+    "products": {
+        "entity": "product",
+        "erp": "tryton",
+        "crm": "salesforce",
+        "direction": "erp_to_crm",
+        "match_keys": [["sku"]],
+    },
     "orders": {
-        "entity": "sales_order", "erp": "tryton", "crm": "salesforce", "direction": "both",
-        "match_keys": [["quote_reference"]], "depends_on": ["customers", "products"],
+        "entity": "sales_order",
+        "erp": "tryton",
+        "crm": "salesforce",
+        "direction": "both",
+        "match_keys": [["quote_reference"]],
+        "depends_on": ["customers", "products"],
         "field_owners": {
             **dict.fromkeys(("number", "status", "delivery_status", "invoice_status"), "erp"),
             **dict.fromkeys(("customer_id", "quote_reference", "currency", "lines", "total"), "crm"),
         },
     },
-    "costs": {"entity": "product_cost", "erp": "tryton", "crm": "salesforce", "direction": "erp_to_crm",
-              "match_keys": [["product_id"]], "depends_on": ["products"]},
-    "complaints": {"entity": "complaint", "erp": "tryton", "crm": "salesforce", "direction": "both",
-                   "match_keys": [["customer_id", "subject"]], "depends_on": ["customers"]},
-}  # fmt: skip
+    "costs": {
+        "entity": "product_cost",
+        "erp": "tryton",
+        "crm": "salesforce",
+        "direction": "erp_to_crm",
+        "match_keys": [["product_id"]],
+        "depends_on": ["products"],
+    },
+    "complaints": {
+        "entity": "complaint",
+        "erp": "tryton",
+        "crm": "salesforce",
+        "direction": "both",
+        "match_keys": [["customer_id", "subject"]],
+        "depends_on": ["customers"],
+    },
+}
 PARTIES = [
-    ("Müller & Söhne GmbH", "DE811907980", "Königsallee 1", "40212", "Düsseldorf", "DE", "Jürgen Weiß", "jw@mueller.de"),
-    ("東京精機株式会社", "JP1234567", "千代田区丸の内1-1", "100-0005", "東京", "JP", "山田 太郎", "yamada@seiki.jp"),
-]  # fmt: skip
-PRODUCTS = [("PMP-100", "Kreiselpumpe KP-100", "1250.00", "812.50"), ("SEN-T20", "温度传感器 PT100", "78.90", "31.25")]
+    (
+        "Müller & Söhne GmbH",
+        "DE811907980",
+        "Königsallee 1",
+        "40212",
+        "Düsseldorf",
+        "DE",
+        "Jürgen Weiß",
+        "jw@mueller.de",
+    ),
+    (
+        "東京精機株式会社",
+        "JP1234567",
+        "千代田区丸の内1-1",
+        "100-0005",
+        "東京",
+        "JP",
+        "山田 太郎",
+        "yamada@seiki.jp",
+    ),
+]
+PRODUCTS = [
+    ("PMP-100", "Kreiselpumpe KP-100", "1250.00", "812.50"),
+    ("SEN-T20", "温度传感器 PT100", "78.90", "31.25"),
+]
 
 
 @pytest.fixture
@@ -93,10 +139,15 @@ class World:
         if not shape.multi_currency:
             extra["currency"] = "EUR"
         self.crm = SalesforceConnector(
-            ConnectionSettings("salesforce", host="emulated.my.salesforce.com", login=CLIENT_ID,
-                               password=CLIENT_SECRET, extra=extra),
+            ConnectionSettings(
+                "salesforce",
+                host="emulated.my.salesforce.com",
+                login=CLIENT_ID,
+                password=CLIENT_SECRET,
+                extra=extra,
+            ),
             {"session": emulator_session(self.emulator)},
-        )  # fmt: skip
+        )
 
     def run(self, name: str) -> RunReport:
         report = run_flow(
@@ -116,40 +167,67 @@ class World:
     def seed_erp(self) -> None:
         parties = [
             {
-                "name": name, "tax_identifier": tax, "credit_limit_amount": Decimal("2500.00"),
+                "name": name,
+                "tax_identifier": tax,
+                "credit_limit_amount": Decimal("2500.00"),
                 "customer_payment_term": "30 days net",
-                "addresses": [{"street": street, "postal_code": code, "city": city, "country": country,
-                               "invoice": True}],
+                "addresses": [
+                    {"street": street, "postal_code": code, "city": city, "country": country, "invoice": True}
+                ],
                 "contacts": [{"name": contact, "email": email, "phone": "+49 211 555", "comment": "Einkauf"}],
             }
             for name, tax, street, code, city, country, contact, email in PARTIES
-        ]  # fmt: skip
+        ]
         products = [
-            {"code": code, "name": name, "description": None, "default_uom": "u", "list_price": Decimal(price),
-             "cost_price": Decimal(cost), "cost_price_method": "fixed"}
+            {
+                "code": code,
+                "name": name,
+                "description": None,
+                "default_uom": "u",
+                "list_price": Decimal(price),
+                "cost_price": Decimal(cost),
+                "cost_price_method": "fixed",
+            }
             for code, name, price, cost in PRODUCTS
-        ]  # fmt: skip
+        ]
         for entity, rows in (("customer", parties), ("product", products)):
-            results = self.erp.write_batch(entity, [WriteRequest("create", f"seed-{i}", r) for i, r in enumerate(rows)])
+            results = self.erp.write_batch(
+                entity, [WriteRequest("create", f"seed-{i}", r) for i, r in enumerate(rows)]
+            )
             assert all(r.ok for r in results), [r.error for r in results]
 
     def seed_crm_accounts(self) -> None:
-        country = {"BillingCountryCode": "FR"} if self.shape.state_country_picklists else {"BillingCountry": "FR"}
+        country = (
+            {"BillingCountryCode": "FR"} if self.shape.state_country_picklists else {"BillingCountry": "FR"}
+        )
         currency = {"CurrencyIsoCode": "EUR"} if self.shape.multi_currency else {}
         account = self.org.insert(
             "Account",
-            {"Name": "Société Générale d'Équipement", "SyncHub_Payment_Terms__c": "Net 60", "BillingStreet": "12 rue de la Paix",
-             "BillingPostalCode": "75002", "BillingCity": "Paris", **country, **currency},
+            {
+                "Name": "Société Générale d'Équipement",
+                "SyncHub_Payment_Terms__c": "Net 60",
+                "BillingStreet": "12 rue de la Paix",
+                "BillingPostalCode": "75002",
+                "BillingCity": "Paris",
+                **country,
+                **currency,
+            },
             user=SALESPERSON,
-        )  # fmt: skip
+        )
         self.org.insert(
-            "Contact", {"AccountId": account, "FirstName": "Zoé", "LastName": "Ça", "Email": "zoe@sge.fr"},
+            "Contact",
+            {"AccountId": account, "FirstName": "Zoé", "LastName": "Ça", "Email": "zoe@sge.fr"},
             user=SALESPERSON,
-        )  # fmt: skip
+        )
         if self.shape.person_accounts:
-            person = next(r for r, i in self.org.record_types.items() if i["developerName"] == "PersonAccount")
-            self.org.insert("Account", {"RecordTypeId": person, "FirstName": "Eva", "LastName": "Privat"},
-                            user=SALESPERSON)  # fmt: skip
+            person = next(
+                r for r, i in self.org.record_types.items() if i["developerName"] == "PersonAccount"
+            )
+            self.org.insert(
+                "Account",
+                {"RecordTypeId": person, "FirstName": "Eva", "LastName": "Privat"},
+                user=SALESPERSON,
+            )
 
     def account(self, name: str) -> str:
         return next(r["Id"] for r in self.org.records["Account"].values() if r["Name"] == name)
@@ -161,32 +239,50 @@ class World:
         currency = {"CurrencyIsoCode": "EUR"} if self.shape.multi_currency else {}
         opportunity = self.org.insert(
             "Opportunity",
-            {"Name": "Pumpenanlage", "StageName": "Negotiation/Review", "CloseDate": "2026-12-31",
-             "AccountId": account, "Pricebook2Id": book, **currency},
+            {
+                "Name": "Pumpenanlage",
+                "StageName": "Negotiation/Review",
+                "CloseDate": "2026-12-31",
+                "AccountId": account,
+                "Pricebook2Id": book,
+                **currency,
+            },
             user=SALESPERSON,
-        )  # fmt: skip
+        )
         quote = self.org.insert(
-            "Quote", {"Name": "Pumpenanlage / 泵系统", "OpportunityId": opportunity, "Pricebook2Id": book},
+            "Quote",
+            {"Name": "Pumpenanlage / 泵系统", "OpportunityId": opportunity, "Pricebook2Id": book},
             user=SALESPERSON,
-        )  # fmt: skip
+        )
         for code, quantity in (("PMP-100", 2), ("SEN-T20", 10)):
             product = next(p["Id"] for p in self.org.records["Product2"].values() if p["ProductCode"] == code)
             entry = next(
-                e for e in self.org.records["PricebookEntry"].values()
+                e
+                for e in self.org.records["PricebookEntry"].values()
                 if e["Product2Id"] == product and e["Pricebook2Id"] == book
-            )  # fmt: skip
+            )
             self.org.insert(
                 "QuoteLineItem",
-                {"QuoteId": quote, "PricebookEntryId": entry["Id"], "Quantity": quantity, "UnitPrice": entry["UnitPrice"]},
+                {
+                    "QuoteId": quote,
+                    "PricebookEntryId": entry["Id"],
+                    "Quantity": quantity,
+                    "UnitPrice": entry["UnitPrice"],
+                },
                 user=SALESPERSON,
-            )  # fmt: skip
+            )
         self.org.update("Quote", quote, {"Status": "Accepted"}, user=SALESPERSON)
         self.org.insert(
             "Case",
-            {"Subject": "Pumpe undicht", "Description": "Leaks at the seal", "Status": "New", "Priority": "High",
-             "AccountId": account},
+            {
+                "Subject": "Pumpe undicht",
+                "Description": "Leaks at the seal",
+                "Status": "New",
+                "Priority": "High",
+                "AccountId": account,
+            },
             user=SALESPERSON,
-        )  # fmt: skip
+        )
         return quote
 
 
@@ -225,7 +321,10 @@ def test_five_flows_converge_on_each_org_shape_then_three_rounds_write_nothing(w
     assert order["Pricebook2Id"] == world.org.records["Quote"][quote]["Pricebook2Id"]
 
     products = {p["ProductCode"]: p for p in world.org.records["Product2"].values()}
-    assert {code: products[code]["SyncHub_Cost__c"] for code, *_ in PRODUCTS} == {"PMP-100": 812.5, "SEN-T20": 31.25}
+    assert {code: products[code]["SyncHub_Cost__c"] for code, *_ in PRODUCTS} == {
+        "PMP-100": 812.5,
+        "SEN-T20": 31.25,
+    }
     assert [c["reference"] for c in _tryton(world, "complaint")] == ["Pumpe undicht"]
     parties = {p["name"] for p in _tryton(world, "customer")}
     assert "Société Générale d'Équipement" in parties
@@ -238,4 +337,6 @@ def test_five_flows_converge_on_each_org_shape_then_three_rounds_write_nothing(w
 
     for _ in range(3):
         reports = world.run_all()
-        assert [(r.flow, r.writes) for r in reports] == [(name, 0) for name in FLOWS], [r.as_dict() for r in reports]
+        assert [(r.flow, r.writes) for r in reports] == [(name, 0) for name in FLOWS], [
+            r.as_dict() for r in reports
+        ]

@@ -27,11 +27,20 @@ FILES = [
     ("Contact.describe.json", OrgShape()),
     ("Case.describe.json", OrgShape()),
     ("Opportunity.describe.json", OrgShape()),
-    *((f"{name}.fields.json", OrgShape()) for name in (
-        "Product2", "Pricebook2", "PricebookEntry", "Quote", "QuoteLineItem", "Order", "OrderItem",
-        "OpportunityLineItem",
-    )),
-]  # fmt: skip
+    *(
+        (f"{name}.fields.json", OrgShape())
+        for name in (
+            "Product2",
+            "Pricebook2",
+            "PricebookEntry",
+            "Quote",
+            "QuoteLineItem",
+            "Order",
+            "OrderItem",
+            "OpportunityLineItem",
+        )
+    ),
+]
 # Fields whose feature this org does not have (the emulator leaves them out: INVALID_FIELD is right).
 ABSENT = {"product schedules", "Field Service", "record types defined for the object"}
 
@@ -71,7 +80,9 @@ def world(request: pytest.FixtureRequest) -> tuple[Setup, str, list[dict[str, An
 
 
 @pytest.mark.parametrize("world", FILES, indirect=True, ids=[f for f, _ in FILES])
-def test_the_emulator_refuses_every_write_the_contract_forbids(world: tuple[Setup, str, list[dict[str, Any]]]) -> None:
+def test_the_emulator_refuses_every_write_the_contract_forbids(
+    world: tuple[Setup, str, list[dict[str, Any]]],
+) -> None:
     setup, sobject, fields = world
     api = getattr(setup.sf, sobject)
     person = sobject == "Account" and setup.emulator.org.shape.person_accounts
@@ -89,11 +100,11 @@ def test_the_emulator_refuses_every_write_the_contract_forbids(world: tuple[Setu
             continue  # person fields on a business account: refused by the Person Account rule instead
         value = _sample(field, setup)
         if not field["createable"]:
-            code, names = refusal(lambda: api.create({**base(), name: value}), f"{sobject}.{name} on insert")
+            code, names = refusal(api.create, {**base(), name: value}, what=f"{sobject}.{name} on insert")
             assert (code, name in names) == ("INVALID_FIELD_FOR_INSERT_UPDATE", True), (sobject, name, code)
             checked += 1
         if not field["updateable"]:
-            code, names = refusal(lambda: api.update(record_id, {name: value}), f"{sobject}.{name} on update")
+            code, names = refusal(api.update, record_id, {name: value}, what=f"{sobject}.{name} on update")
             assert (code, name in names) == ("INVALID_FIELD_FOR_INSERT_UPDATE", True), (sobject, name, code)
             checked += 1
         required = field.get("requiredOnCreate")
@@ -101,26 +112,41 @@ def test_the_emulator_refuses_every_write_the_contract_forbids(world: tuple[Setu
             required = field["createable"] and not field["nillable"] and not field["defaultedOnCreate"]
         if required and name in base():
             body = {k: v for k, v in base().items() if k != name}
-            code, names = refusal(lambda: api.create(body), f"{sobject} without {name}")
+            code, names = refusal(api.create, body, what=f"{sobject} without {name}")
             # O1: a line without a price book entry is a field integrity exception on a real org.
-            expected = "FIELD_INTEGRITY_EXCEPTION" if (sobject, name) == ("OpportunityLineItem", "PricebookEntryId") \
-                else "REQUIRED_FIELD_MISSING"  # fmt: skip
+            expected = (
+                "FIELD_INTEGRITY_EXCEPTION"
+                if (sobject, name) == ("OpportunityLineItem", "PricebookEntryId")
+                else "REQUIRED_FIELD_MISSING"
+            )
             assert code == expected and name in names, (sobject, name, code)
             checked += 1
         if field["createable"] and field["type"] == "picklist" and field.get("restrictedPicklist"):
-            code, names = refusal(lambda: api.create({**base(), name: "Not A Value"}), f"{sobject}.{name} bad picklist value")
+            code, names = refusal(
+                api.create, {**base(), name: "Not A Value"}, what=f"{sobject}.{name} bad picklist value"
+            )
             assert code == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" and name in names, (sobject, name, code)
             checked += 1
         length = field.get("length")
-        if field["createable"] and field["type"] in ("string", "textarea", "email", "phone", "url") and length:
-            if not (person and name == "Name"):
-                code, names = refusal(lambda: api.create({**base(), name: "y" * (length + 1)}), f"{sobject}.{name} too long")
-                assert code == "STRING_TOO_LONG" and name in names, (sobject, name, code)
-                checked += 1
-        if field["createable"] and field["type"] == "reference" and name not in ("RecordTypeId",):
-            code, names = refusal(lambda: api.create({**base(), name: "001000000000999AAA"}), f"{sobject}.{name} dangling")
-            assert code in ("INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_DELETED") and name in names, (sobject, name)
+        if (
+            field["createable"]
+            and field["type"] in ("string", "textarea", "email", "phone", "url")
+            and length
+        ) and not (person and name == "Name"):
+            code, names = refusal(
+                api.create, {**base(), name: "y" * (length + 1)}, what=f"{sobject}.{name} too long"
+            )
+            assert code == "STRING_TOO_LONG" and name in names, (sobject, name, code)
             checked += 1
-    code, names = refusal(lambda: api.create({**base(), "No_Such_Field__c": "x"}))
+        if field["createable"] and field["type"] == "reference" and name not in ("RecordTypeId",):
+            code, names = refusal(
+                api.create, {**base(), name: "001000000000999AAA"}, what=f"{sobject}.{name} dangling"
+            )
+            assert code in ("INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_DELETED") and name in names, (
+                sobject,
+                name,
+            )
+            checked += 1
+    code, names = refusal(api.create, {**base(), "No_Such_Field__c": "x"})
     assert (code, names) == ("INVALID_FIELD", ["No_Such_Field__c"])
     assert checked >= 5, f"{sobject}: only {checked} refusals checked"

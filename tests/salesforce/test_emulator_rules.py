@@ -23,17 +23,27 @@ def world(shape: OrgShape | None = None) -> tuple[Salesforce, Setup, SalesforceE
 
 def test_a_quote_without_an_opportunity_is_refused_as_a_missing_required_field() -> None:
     sf, _, _ = world()
-    assert refusal(lambda: sf.Quote.create({"Name": "Q"})) == ("REQUIRED_FIELD_MISSING", ["OpportunityId"])  # Q1
+    assert refusal(lambda: sf.Quote.create({"Name": "Q"})) == (
+        "REQUIRED_FIELD_MISSING",
+        ["OpportunityId"],
+    )  # Q1
 
 
 def test_a_quote_with_an_account_is_refused_and_takes_its_opportunitys_account_and_currency() -> None:
-    sf, setup, emulator = world()
+    sf, setup, _emulator = world()
     opportunity = setup.create(
         "Opportunity",
-        {"Name": "D", "StageName": "Prospecting", "CloseDate": "2026-12-31", "AccountId": setup.account,
-         "CurrencyIsoCode": "USD"},
-    )  # fmt: skip
-    code, fields = refusal(lambda: sf.Quote.create({"Name": "Q", "OpportunityId": opportunity, "AccountId": setup.account}))
+        {
+            "Name": "D",
+            "StageName": "Prospecting",
+            "CloseDate": "2026-12-31",
+            "AccountId": setup.account,
+            "CurrencyIsoCode": "USD",
+        },
+    )
+    code, fields = refusal(
+        lambda: sf.Quote.create({"Name": "Q", "OpportunityId": opportunity, "AccountId": setup.account})
+    )
     assert (code, fields) == ("INVALID_FIELD_FOR_INSERT_UPDATE", ["AccountId"])  # Q2
     quote = setup.create("Quote", {"Name": "Q", "OpportunityId": opportunity})
     saved = sf.Quote.get(quote)
@@ -54,7 +64,9 @@ def test_an_order_product_cannot_be_added_to_an_activated_order_nor_the_order_de
     sf.Order.update(order, {"Status": "Activated"})
     assert sf.Order.get(order)["StatusCode"] == "Activated"
     code, _ = refusal(
-        lambda: sf.OrderItem.create({"OrderId": order, "PricebookEntryId": entry, "Quantity": 1, "UnitPrice": 5})
+        lambda: sf.OrderItem.create(
+            {"OrderId": order, "PricebookEntryId": entry, "Quantity": 1, "UnitPrice": 5}
+        )
     )
     assert code == "ENTITY_IS_LOCKED"  # R4
     assert refusal(lambda: sf.Order.delete(order))[0] == "ENTITY_IS_LOCKED"
@@ -88,10 +100,19 @@ def test_a_line_needs_an_entry_of_its_parents_price_book_and_currency() -> None:
     eur = setup.entry(product)
     usd = setup.create(
         "PricebookEntry",
-        {"Pricebook2Id": setup.book, "Product2Id": product, "UnitPrice": 11, "CurrencyIsoCode": "USD", "IsActive": True},
+        {
+            "Pricebook2Id": setup.book,
+            "Product2Id": product,
+            "UnitPrice": 11,
+            "CurrencyIsoCode": "USD",
+            "IsActive": True,
+        },
     )
     line = {"QuoteId": quote, "Quantity": 1, "UnitPrice": 10}
-    assert refusal(lambda: sf.QuoteLineItem.create({**line, "PricebookEntryId": usd}))[0] == "FIELD_INTEGRITY_EXCEPTION"
+    assert (
+        refusal(lambda: sf.QuoteLineItem.create({**line, "PricebookEntryId": usd}))[0]
+        == "FIELD_INTEGRITY_EXCEPTION"
+    )
     setup.create("QuoteLineItem", {**line, "PricebookEntryId": eur, "Discount": 10})
     assert sf.Quote.get(quote)["GrandTotal"] == 9.0  # the line's discount, rolled up (Q6)
 
@@ -137,7 +158,9 @@ def test_upsert_answers_201_then_200_and_300_for_several_matches() -> None:
     assert (created, updated) == (201, 200)  # U1
     code, _ = refusal(lambda: sf.Account.upsert("Name/B", {"Phone": "1"}))  # Name is no external id (U2)
     assert code == "NOT_FOUND"
-    assert refusal(lambda: sf.Account.create({"Name": "C", "SyncHub_Id__c": "c-1"}))[0] == "DUPLICATE_VALUE"  # M9
+    assert (
+        refusal(lambda: sf.Account.create({"Name": "C", "SyncHub_Id__c": "c-1"}))[0] == "DUPLICATE_VALUE"
+    )  # M9
     # Product2.Name is an idLookup field but not unique: two matches answer 300, nothing is written (G7).
     sf.Product2.create({"Name": "Bolt"})
     sf.Product2.create({"Name": "Bolt"})
@@ -148,7 +171,7 @@ def test_upsert_answers_201_then_200_and_300_for_several_matches() -> None:
 
 
 def test_a_single_currency_org_has_no_currency_field() -> None:
-    sf, setup, _ = world(OrgShape(multi_currency=False))
+    sf, _setup, _ = world(OrgShape(multi_currency=False))
     code, fields = refusal(lambda: sf.Account.create({"Name": "A", "CurrencyIsoCode": "EUR"}))
     assert (code, fields) == ("INVALID_FIELD", ["CurrencyIsoCode"])
     assert "CurrencyIsoCode" not in {f["name"] for f in sf.Account.describe()["fields"]}
@@ -169,8 +192,13 @@ def test_state_and_country_picklists_take_iso_codes_and_refuse_unknown_countries
     account = sf.Account.create({"Name": "A", "BillingCountryCode": "US", "BillingStateCode": "CA"})["id"]
     saved = sf.Account.get(account)
     assert (saved["BillingCountry"], saved["BillingState"]) == ("United States", "California")
-    assert refusal(lambda: sf.Account.create({"Name": "B", "BillingCountry": "DE"}))[0] == "FIELD_INTEGRITY_EXCEPTION"
-    code, _ = refusal(lambda: sf.Account.create({"Name": "B", "BillingCountryCode": "DE", "BillingStateCode": "CA"}))
+    assert (
+        refusal(lambda: sf.Account.create({"Name": "B", "BillingCountry": "DE"}))[0]
+        == "FIELD_INTEGRITY_EXCEPTION"
+    )
+    code, _ = refusal(
+        lambda: sf.Account.create({"Name": "B", "BillingCountryCode": "DE", "BillingStateCode": "CA"})
+    )
     assert code == "FIELD_INTEGRITY_EXCEPTION"
     assert refusal(lambda: sf.Account.create({"Name": "B", "BillingCountryCode": "XX"}))[0] == (
         "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
@@ -179,23 +207,30 @@ def test_state_and_country_picklists_take_iso_codes_and_refuse_unknown_countries
 
 def test_person_accounts_take_person_names_and_business_accounts_refuse_them() -> None:
     sf, _, emulator = world(OrgShape(person_accounts=True))
-    person_type = next(r for r, i in emulator.org.record_types.items() if i["developerName"] == "PersonAccount")
+    person_type = next(
+        r for r, i in emulator.org.record_types.items() if i["developerName"] == "PersonAccount"
+    )
     person = sf.Account.create({"RecordTypeId": person_type, "FirstName": "Ann", "LastName": "Lee"})["id"]
     saved = sf.Account.get(person)
     assert (saved["IsPersonAccount"], saved["Name"]) == (True, "Ann Lee")
-    assert refusal(lambda: sf.Account.create({"RecordTypeId": person_type, "Name": "X", "LastName": "Y"}))[0] == (
-        "INVALID_FIELD_FOR_INSERT_UPDATE"
-    )
+    assert refusal(lambda: sf.Account.create({"RecordTypeId": person_type, "Name": "X", "LastName": "Y"}))[
+        0
+    ] == ("INVALID_FIELD_FOR_INSERT_UPDATE")
     assert refusal(lambda: sf.Account.create({"Name": "Acme", "PersonEmail": "a@b.c"}))[0] == (
         "INVALID_FIELD_FOR_INSERT_UPDATE"
     )
-    assert refusal(lambda: sf.Contact.create({"LastName": "Z", "AccountId": person}))[0] == "FIELD_INTEGRITY_EXCEPTION"
+    assert (
+        refusal(lambda: sf.Contact.create({"LastName": "Z", "AccountId": person}))[0]
+        == "FIELD_INTEGRITY_EXCEPTION"
+    )
 
 
 def test_deleted_records_stay_in_the_recycle_bin_and_order_products_skip_it() -> None:
-    sf, setup, emulator = world()
+    sf, setup, _emulator = world()
     order = setup.order()
-    item = setup.create("OrderItem", {"OrderId": order, "PricebookEntryId": setup.entry(), "Quantity": 1, "UnitPrice": 1})
+    item = setup.create(
+        "OrderItem", {"OrderId": order, "PricebookEntryId": setup.entry(), "Quantity": 1, "UnitPrice": 1}
+    )
     sf.OrderItem.delete(item)
     sf.Account.delete(setup.create("Account", {"Name": "Gone"}))
     all_items = sf.query_all("SELECT Id FROM OrderItem", include_deleted=True)["records"]

@@ -27,10 +27,19 @@ def _all(sf: SalesforceConnector, entity: str, since: Cursor | None = None) -> l
 def _product(sf: SalesforceConnector, ref: str, price: float = 10.0, currency: str = "EUR") -> str:
     [result] = sf.write_batch(
         "product",
-        [WriteRequest("create", ref, {"Name": ref, "ProductCode": ref, "IsActive": True,
-                                      "PricebookEntry": {"UnitPrice": price, "CurrencyIsoCode": currency,
-                                                         "IsActive": True}})],
-    )  # fmt: skip
+        [
+            WriteRequest(
+                "create",
+                ref,
+                {
+                    "Name": ref,
+                    "ProductCode": ref,
+                    "IsActive": True,
+                    "PricebookEntry": {"UnitPrice": price, "CurrencyIsoCode": currency, "IsActive": True},
+                },
+            )
+        ],
+    )
     assert result.ok, result.error
     return str(result.id)
 
@@ -45,16 +54,27 @@ def test_a_new_quote_gets_its_own_opportunity_once_even_when_the_create_is_retri
     sf: SalesforceConnector, emulator: SalesforceEmulator
 ) -> None:
     account, product = _account(sf), _product(sf, "bolt")
-    quote = {"Name": "Q-1", "Status": "Presented", "AccountId": account, "CurrencyIsoCode": "EUR",
-             "QuoteLineItems": [{"Product2Id": product, "Quantity": 3.0, "UnitPrice": 9.5, "Discount": 0.0}]}  # fmt: skip
+    quote = {
+        "Name": "Q-1",
+        "Status": "Presented",
+        "AccountId": account,
+        "CurrencyIsoCode": "EUR",
+        "QuoteLineItems": [{"Product2Id": product, "Quantity": 3.0, "UnitPrice": 9.5, "Discount": 0.0}],
+    }
     first = sf.write_batch("quote", [WriteRequest("create", "q1", quote)])
     again = sf.write_batch("quote", [WriteRequest("create", "q1", quote)])  # a crash before the commit
     assert first[0].ok and again[0].id == first[0].id, (first, again)
     [opportunity] = emulator.org.records["Opportunity"].values()
     assert (opportunity["AccountId"], opportunity["SyncHub_Id__c"]) == (account, "q1")
     saved = emulator.org.records["Quote"][first[0].id]
-    assert (saved["OpportunityId"], saved["AccountId"], saved["GrandTotal"]) == (opportunity["Id"], account, 28.5)
-    moved = sf.write_batch("quote", [WriteRequest("update", "q1", {"AccountId": _account(sf, "other")}, first[0].id)])
+    assert (saved["OpportunityId"], saved["AccountId"], saved["GrandTotal"]) == (
+        opportunity["Id"],
+        account,
+        28.5,
+    )
+    moved = sf.write_batch(
+        "quote", [WriteRequest("update", "q1", {"AccountId": _account(sf, "other")}, first[0].id)]
+    )
     assert not moved[0].ok and not moved[0].transient and "Q2" in (moved[0].error or "")
 
 
@@ -62,8 +82,13 @@ def test_quote_lines_use_the_entry_of_the_quotes_currency_or_wait_for_the_produc
     sf: SalesforceConnector, emulator: SalesforceEmulator
 ) -> None:
     account, product = _account(sf), _product(sf, "bolt", currency="EUR")
-    quote = {"Name": "Q", "Status": "Draft", "AccountId": account, "CurrencyIsoCode": "USD",
-             "QuoteLineItems": [{"Product2Id": product, "Quantity": 1.0, "UnitPrice": 11.0}]}  # fmt: skip
+    quote = {
+        "Name": "Q",
+        "Status": "Draft",
+        "AccountId": account,
+        "CurrencyIsoCode": "USD",
+        "QuoteLineItems": [{"Product2Id": product, "Quantity": 1.0, "UnitPrice": 11.0}],
+    }
     [result] = sf.write_batch("quote", [WriteRequest("create", "q-usd", quote)])
     # No USD price for the product: the quote waits (transient) instead of breaking P9.
     assert not result.ok and result.transient and "USD" in (result.error or "")
@@ -75,15 +100,35 @@ def _accepted_quote(sf: SalesforceConnector, emulator: SalesforceEmulator) -> tu
     nut = _product(sf, "nut", price=1.0)
     org = emulator.org
     opportunity = org.insert(
-        "Opportunity", {"Name": "D", "StageName": "Prospecting", "CloseDate": "2026-12-31", "AccountId": account,
-                        "Pricebook2Id": org.standard_pricebook, "CurrencyIsoCode": "EUR"}, user=SALESPERSON,
-    )  # fmt: skip
-    quote = org.insert("Quote", {"Name": "Q", "OpportunityId": opportunity, "Pricebook2Id": org.standard_pricebook},
-                       user=SALESPERSON)  # fmt: skip
+        "Opportunity",
+        {
+            "Name": "D",
+            "StageName": "Prospecting",
+            "CloseDate": "2026-12-31",
+            "AccountId": account,
+            "Pricebook2Id": org.standard_pricebook,
+            "CurrencyIsoCode": "EUR",
+        },
+        user=SALESPERSON,
+    )
+    quote = org.insert(
+        "Quote",
+        {"Name": "Q", "OpportunityId": opportunity, "Pricebook2Id": org.standard_pricebook},
+        user=SALESPERSON,
+    )
     for product, quantity, discount in ((bolt, 4, 25), (nut, 10, 0)):
         entry = next(e for e in org.records["PricebookEntry"].values() if e["Product2Id"] == product)
-        org.insert("QuoteLineItem", {"QuoteId": quote, "PricebookEntryId": entry["Id"], "Quantity": quantity,
-                                     "UnitPrice": entry["UnitPrice"], "Discount": discount}, user=SALESPERSON)  # fmt: skip
+        org.insert(
+            "QuoteLineItem",
+            {
+                "QuoteId": quote,
+                "PricebookEntryId": entry["Id"],
+                "Quantity": quantity,
+                "UnitPrice": entry["UnitPrice"],
+                "Discount": discount,
+            },
+            user=SALESPERSON,
+        )
     org.update("Quote", quote, {"Status": "Accepted"}, user=SALESPERSON)
     return quote, nut
 
@@ -95,12 +140,21 @@ def test_the_erp_status_makes_a_draft_order_with_the_quotes_products_then_activa
     [record] = _all(sf, "sales_order")
     assert record.id == quote and record.data["Order"] is None
     assert sorted(i["UnitPrice"] for i in record.data["OrderItems"]) == [1.0, 7.5]  # net of the 25% discount
-    erp = {"Order": {"SyncHub_ERP_Number__c": "SO-7", "SyncHub_ERP_Status__c": "Processing",
-                     "EffectiveDate": "2026-02-01"}}  # fmt: skip
+    erp = {
+        "Order": {
+            "SyncHub_ERP_Number__c": "SO-7",
+            "SyncHub_ERP_Status__c": "Processing",
+            "EffectiveDate": "2026-02-01",
+        }
+    }
     [result] = sf.write_batch("sales_order", [WriteRequest("update", "o1", erp, quote)])
     assert result.ok, result.error
     [order] = emulator.org.records["Order"].values()
-    assert (order["StatusCode"], order["QuoteId"], order["SyncHub_ERP_Number__c"]) == ("Activated", quote, "SO-7")
+    assert (order["StatusCode"], order["QuoteId"], order["SyncHub_ERP_Number__c"]) == (
+        "Activated",
+        quote,
+        "SO-7",
+    )
     assert order["TotalAmount"] == 40.0 and order["CurrencyIsoCode"] == "EUR"
     [record] = _all(sf, "sales_order")
     assert record.data["Order"]["SyncHub_ERP_Status__c"] == "Processing" and record.ref == "o1"
@@ -128,9 +182,12 @@ def test_an_erp_order_without_a_quote_gets_an_opportunity_an_accepted_quote_and_
     sf: SalesforceConnector, emulator: SalesforceEmulator
 ) -> None:
     account, product = _account(sf), _product(sf, "bolt")
-    data = {"AccountId": account, "CurrencyIsoCode": "EUR",
-            "Order": {"SyncHub_ERP_Number__c": "SO-9", "SyncHub_ERP_Status__c": "Confirmed"},
-            "OrderItems": [{"Product2Id": product, "Quantity": 2.0, "UnitPrice": 10.0}]}  # fmt: skip
+    data = {
+        "AccountId": account,
+        "CurrencyIsoCode": "EUR",
+        "Order": {"SyncHub_ERP_Number__c": "SO-9", "SyncHub_ERP_Status__c": "Confirmed"},
+        "OrderItems": [{"Product2Id": product, "Quantity": 2.0, "UnitPrice": 10.0}],
+    }
     [result] = sf.write_batch("sales_order", [WriteRequest("create", "erp-9", data)])
     assert result.ok, result.error
     quote = emulator.org.records["Quote"][result.id]
@@ -145,9 +202,11 @@ def test_a_single_currency_org_reads_its_currency_from_the_connection_and_refuse
 ) -> None:
     results = sf.write_batch(
         "customer",
-        [WriteRequest("create", "a", {"Name": "A", "CurrencyIsoCode": "EUR"}),
-         WriteRequest("create", "b", {"Name": "B", "CurrencyIsoCode": "USD"})],
-    )  # fmt: skip
+        [
+            WriteRequest("create", "a", {"Name": "A", "CurrencyIsoCode": "EUR"}),
+            WriteRequest("create", "b", {"Name": "B", "CurrencyIsoCode": "USD"}),
+        ],
+    )
     assert [r.ok for r in results] == [True, False]
     assert results[1].field == "CurrencyIsoCode" and "only EUR" in (results[1].error or "")
     [record] = _all(sf, "customer")
@@ -173,13 +232,27 @@ def test_person_accounts_are_left_out_and_new_accounts_are_business_ones_with_is
 ) -> None:
     org = emulator.org
     person = next(r for r, i in org.record_types.items() if i["developerName"] == "PersonAccount")
-    org.insert("Account", {"RecordTypeId": person, "FirstName": "Eva", "LastName": "Privat"}, user=SALESPERSON)
-    address = {"Kind": "Billing", "Street": "1 Main St", "City": "Boston", "PostalCode": "02101", "State": "MA",
-               "Country": "US"}  # fmt: skip
-    [result] = sf.write_batch("customer", [WriteRequest("create", "c", {"Name": "Acme", "Addresses": [address]})])
+    org.insert(
+        "Account", {"RecordTypeId": person, "FirstName": "Eva", "LastName": "Privat"}, user=SALESPERSON
+    )
+    address = {
+        "Kind": "Billing",
+        "Street": "1 Main St",
+        "City": "Boston",
+        "PostalCode": "02101",
+        "State": "MA",
+        "Country": "US",
+    }
+    [result] = sf.write_batch(
+        "customer", [WriteRequest("create", "c", {"Name": "Acme", "Addresses": [address]})]
+    )
     assert result.ok, result.error
     saved = org.records["Account"][result.id]
-    assert (saved["IsPersonAccount"], saved["BillingCountryCode"], saved["BillingState"]) == (False, "US", "Massachusetts")
+    assert (saved["IsPersonAccount"], saved["BillingCountryCode"], saved["BillingState"]) == (
+        False,
+        "US",
+        "Massachusetts",
+    )
     assert [r.data["Name"] for r in _all(sf, "customer")] == ["Acme"]
     assert [r.data["Addresses"] for r in _all(sf, "customer")] == [[address]]
     assert list(sf.list_ids("customer")) == [result.id]
@@ -196,7 +269,9 @@ def test_a_collection_refused_as_a_whole_fails_only_its_own_records(
     assert len(emulator.org.records["Account"]) == 250
 
 
-def test_the_daily_limit_stops_the_run_without_retries(sf: SalesforceConnector, emulator: SalesforceEmulator) -> None:
+def test_the_daily_limit_stops_the_run_without_retries(
+    sf: SalesforceConnector, emulator: SalesforceEmulator
+) -> None:
     _all(sf, "customer")
     emulator.org.api_used = emulator.org.api_limit
     calls = len(emulator.requests)
@@ -216,7 +291,9 @@ def test_a_bulk_job_that_fails_or_outlasts_its_wait_becomes_per_record_failures(
         emulator.fail_next_job = True
     else:
         emulator.hold_jobs = True
-    results = sf.write_batch("customer", [WriteRequest("create", f"c{i}", {"Name": f"N{i}"}) for i in range(4)])
+    results = sf.write_batch(
+        "customer", [WriteRequest("create", f"c{i}", {"Name": f"N{i}"}) for i in range(4)]
+    )
     assert [r.ok for r in results] == [False] * 4
     assert all("Bulk API 2.0 job" in (r.error or "") for r in results)
     assert {r.transient for r in results} == {outcome == "timeout"}
@@ -242,9 +319,20 @@ def test_a_contact_deleted_in_salesforce_brings_its_account_into_the_next_read(
 ) -> None:
     [created] = sf.write_batch(
         "customer",
-        [WriteRequest("create", "c", {"Name": "Acme", "Contacts": [{"LastName": "Lee", "Email": "l@a.de"},
-                                                                   {"LastName": "Ng", "Email": "n@a.de"}]})],
-    )  # fmt: skip
+        [
+            WriteRequest(
+                "create",
+                "c",
+                {
+                    "Name": "Acme",
+                    "Contacts": [
+                        {"LastName": "Lee", "Email": "l@a.de"},
+                        {"LastName": "Ng", "Email": "n@a.de"},
+                    ],
+                },
+            )
+        ],
+    )
     clock.tick()
     start = Cursor(clock.now)
     clock.tick()

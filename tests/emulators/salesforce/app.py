@@ -199,7 +199,9 @@ class SalesforceEmulator:
                     )
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 if status == 400:
-                    return _Response(400, [{"message": "The request was malformed", "errorCode": "JSON_PARSER_ERROR"}])
+                    return _Response(
+                        400, [{"message": "The request was malformed", "errorCode": "JSON_PARSER_ERROR"}]
+                    )
                 if status == 429:
                     return _Response(
                         429,
@@ -405,13 +407,18 @@ class SalesforceEmulator:
                 body = _body(data)
                 if field_name in body:
                     # U1: the value comes from the URL only.
-                    raise RecordError("INVALID_FIELD", f"{field_name} is not allowed in the body of an upsert by it",
-                                      [field_name])  # fmt: skip
+                    raise RecordError(
+                        "INVALID_FIELD",
+                        f"{field_name} is not allowed in the body of an upsert by it",
+                        [field_name],
+                    )
                 if params.get("updateOnly", "").lower() == "true" and not matches:
                     raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
                 record_id, created = self.org.upsert(name, field_name, value, body)
-                return _Response(201 if created else 200,
-                                 {"id": record_id, "success": True, "errors": [], "created": created})  # fmt: skip
+                return _Response(
+                    201 if created else 200,
+                    {"id": record_id, "success": True, "errors": [], "created": created},
+                )
         raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP method '{method}' not allowed here")
 
     def _global(self) -> _Response:
@@ -433,8 +440,11 @@ class SalesforceEmulator:
             raise ApiError(400, "INVALID_REPLICATION_DATE", "endDate before startDate")
         start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
         if which == "updated":
-            hits = [rid for rid, r in self.org.records[name].items()
-                    if start <= parse_datetime(r["SystemModstamp"]) <= end]  # fmt: skip
+            hits = [
+                rid
+                for rid, r in self.org.records[name].items()
+                if start <= parse_datetime(r["SystemModstamp"]) <= end
+            ]
             return _Response(200, {"ids": hits, "latestDateCovered": sf_timestamp(end)})
         log = self.org.delete_log[name]
         return _Response(
@@ -465,9 +475,14 @@ class SalesforceEmulator:
             out: list[Any] = []
             for record_id in ids:
                 record = self.org.records[parts[0]].get(record_id)
-                out.append(None if record is None else
-                           {"attributes": self._attributes(version, parts[0], record),
-                            **{f: record.get(f) for f in fields}})  # fmt: skip
+                out.append(
+                    None
+                    if record is None
+                    else {
+                        "attributes": self._attributes(version, parts[0], record),
+                        **{f: record.get(f) for f in fields},
+                    }
+                )
             return _Response(200, out)
         if method == "DELETE" and not parts:
             ids = [i for i in params.get("ids", "").split(",") if i]
@@ -517,11 +532,15 @@ class SalesforceEmulator:
                 if all_or_none and failed:
                     raise _RolledBack
         except _RolledBack:
-            rolled = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                      "message": "Record rolled back because not all records were valid and the request was "
-                                 "using AllOrNone header", "fields": []}  # fmt: skip
-            results = [r if not r["success"] else {"id": None, "success": False, "errors": [rolled]}
-                       for r in results]  # fmt: skip
+            rolled = {
+                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "message": "Record rolled back because not all records were valid and the request was "
+                "using AllOrNone header",
+                "fields": [],
+            }
+            results = [
+                r if not r["success"] else {"id": None, "success": False, "errors": [rolled]} for r in results
+            ]
         if upsert:
             for r in results:
                 r.setdefault("created", False)

@@ -131,7 +131,8 @@ def contracts_dir() -> Path:
     folder = root / "salesforce" / "describe"
     if not (folder / "RULES.md").exists():
         raise ContractMissing(
-            f"Salesforce describe contract not found at {folder}; set SYNCHUB_CONTRACTS to the contracts folder"
+            f"Salesforce describe contract not found at {folder}; set SYNCHUB_CONTRACTS to the "
+            "contracts folder"
         )
     return folder
 

@@ -19,8 +19,16 @@ from .shape import ADDRESS_PREFIXES, countries, states
 if TYPE_CHECKING:
     from .org import Org
 
-__all__ = ["AUTONUMBERS", "CASCADES", "after_delete", "after_write", "before_check", "before_delete",
-           "before_insert", "before_update"]  # fmt: skip
+__all__ = [
+    "AUTONUMBERS",
+    "CASCADES",
+    "after_delete",
+    "after_write",
+    "before_check",
+    "before_delete",
+    "before_insert",
+    "before_update",
+]
 
 Record = dict[str, Any]
 AUTONUMBERS = {
@@ -119,7 +127,8 @@ def _account(org: Org, body: Record, current: Record | None) -> None:
         if "Name" in body:
             raise RecordError(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
-                "Unable to create/update fields: Name. A person account's name comes from FirstName and LastName.",
+                "Unable to create/update fields: Name. A person account's name comes from FirstName and "
+                "LastName.",
                 ["Name"],
             )
         if current is None and not body.get("LastName"):
@@ -131,8 +140,8 @@ def _account(org: Org, body: Record, current: Record | None) -> None:
         if person_fields:
             raise RecordError(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
-                f"Unable to create/update fields: {', '.join(person_fields)}. Business accounts have no person "
-                "fields.",
+                f"Unable to create/update fields: {', '.join(person_fields)}. Business accounts have no "
+                "person fields.",
                 person_fields,
             )
         if current is None and not body.get("Name"):
@@ -374,8 +383,10 @@ def _update_order(org: Org, record: Record, values: Record) -> None:
         others = [k for k in changed if k != "Status"]
         if others:
             # R3: the activating update changes Status alone.
-            raise _integrity(f"Status: activate an order in an update that changes only Status (also: {others})",
-                             ["Status"])  # fmt: skip
+            raise _integrity(
+                f"Status: activate an order in an update that changes only Status (also: {others})",
+                ["Status"],
+            )
         if not _lines_of(org, "OrderItem", "OrderId", record["Id"]):
             raise _integrity("Status: an order must include at least one product to be activated", ["Status"])
     if record.get("StatusCode") != "Draft":
@@ -431,8 +442,11 @@ def _derive_line(name: str, record: Record) -> None:
     record["TotalPrice"] = _money(subtotal)
 
 
-_PARENTS = {"QuoteLineItem": ("Quote", "QuoteId"), "OrderItem": ("Order", "OrderId"),
-            "OpportunityLineItem": ("Opportunity", "OpportunityId")}  # fmt: skip
+_PARENTS = {
+    "QuoteLineItem": ("Quote", "QuoteId"),
+    "OrderItem": ("Order", "OrderId"),
+    "OpportunityLineItem": ("Opportunity", "OpportunityId"),
+}
 
 
 def _roll_up(org: Org, name: str, record: Record) -> None:
@@ -469,8 +483,11 @@ def before_delete(org: Org, name: str, record: Record) -> None:
             raise RecordError("ENTITY_IS_LOCKED", LOCKED_ORDER, [])  # R4
     if name == "Account" and _lines_of(org, "Order", "AccountId", record["Id"]):
         # R8: Account -> Order is restrictedDelete.
-        raise RecordError("DELETE_FAILED", "Your attempt to delete this account could not be completed because "
-                          "it is associated with orders", [])  # fmt: skip
+        raise RecordError(
+            "DELETE_FAILED",
+            "Your attempt to delete this account could not be completed because it is associated with orders",
+            [],
+        )
     if name == "Product2" and _lines_of(org, "OpportunityLineItem", "Product2Id", record["Id"]):
         raise RecordError(
             "DELETE_FAILED", "This product is used by opportunity products; archive it instead", []

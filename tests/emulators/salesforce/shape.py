@@ -93,8 +93,14 @@ CUSTOM: dict[str, tuple[FieldSpec, ...]] = {
         _number("SyncHub_Credit_Limit__c", "currency"),
         _pick("SyncHub_Payment_Terms__c", "Net 14", "Net 30", "Net 60", "Prepayment"),
         FieldSpec(
-            "SyncHub_Active__c", "boolean", createable=True, updateable=True, nillable=False,
-            defaulted=True, default=True, custom=True,
+            "SyncHub_Active__c",
+            "boolean",
+            createable=True,
+            updateable=True,
+            nillable=False,
+            defaulted=True,
+            default=True,
+            custom=True,
         ),
     ),
     "Opportunity": (SYNCHUB_ID,),
@@ -118,13 +124,20 @@ CUSTOM: dict[str, tuple[FieldSpec, ...]] = {
     "Case": (
         SYNCHUB_ID,
         FieldSpec(
-            "SyncHub_Order__c", "reference", createable=True, updateable=True, length=18,
-            reference_to=("Order",), custom=True,
+            "SyncHub_Order__c",
+            "reference",
+            createable=True,
+            updateable=True,
+            length=18,
+            reference_to=("Order",),
+            custom=True,
         ),
         _text("SyncHub_Order_Number__c", 30),
-        FieldSpec("SyncHub_Resolution__c", "textarea", createable=True, updateable=True, length=32768, custom=True),
+        FieldSpec(
+            "SyncHub_Resolution__c", "textarea", createable=True, updateable=True, length=32768, custom=True
+        ),
     ),
-}  # fmt: skip
+}
 # Features this emulated org does not have: their fields are absent, as in such an org.
 ABSENT_FEATURES = {"product schedules", "Field Service", "record types defined for the object"}
 ADDRESS_PREFIXES = (
@@ -180,9 +193,13 @@ def _address_codes(fields: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
         )
         every_state = tuple(sorted({code for c in STATE_COUNTRIES for code in states(c)}))
         out[f"{prefix}StateCode"] = FieldSpec(
-            f"{prefix}StateCode", "picklist", length=10, picklist=every_state,
-            controller=f"{prefix}CountryCode", **flags,  # type: ignore[arg-type]
-        )  # fmt: skip
+            f"{prefix}StateCode",
+            "picklist",
+            length=10,
+            picklist=every_state,
+            controller=f"{prefix}CountryCode",
+            **flags,  # type: ignore[arg-type]
+        )
     return out
 
 

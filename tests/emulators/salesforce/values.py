@@ -78,8 +78,8 @@ def check_write(org: Org, obj: ObjectSpec, data: dict[str, Any], *, creating: bo
     if locked:
         raise RecordError(
             "INVALID_FIELD_FOR_INSERT_UPDATE",
-            f"Unable to create/update fields: {', '.join(locked)}. Please check the security settings of this "
-            "field and verify that it is read/write for your profile or permission set.",
+            f"Unable to create/update fields: {', '.join(locked)}. Please check the security settings of "
+            "this field and verify that it is read/write for your profile or permission set.",
             locked,
         )
     for name, value in values.items():
