@@ -65,7 +65,7 @@ class Child:
     """Fields that identify a child within its parent, tried in order (first with a value wins)."""
     many: bool = True
     priced: bool = False
-    """Lines that need a standard ``PricebookEntryId`` for their ``Product2Id``."""
+    """Lines: each needs the ``PricebookEntryId`` of its product in the parent's price book and currency."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,6 @@ class EntitySpec:
     """A fixed filter: which records of the object are this entity."""
     attach_to_id: bool = False
     """The entity lives on an existing record (cost fields on Product2): a create updates ``Id``."""
-    needs_pricebook: bool = False
-    """Quotes: the record carries the price book its lines' entries must belong to."""
     addresses: bool = False
     """Billing*/Shipping* fields are shown as an ``Addresses`` list (``Kind`` Billing or Shipping)."""
 
@@ -143,7 +141,6 @@ ENTITY_SPECS: dict[str, EntitySpec] = {
                 priced=True,
             ),
         ),
-        needs_pricebook=True,
     ),
     # An accepted Quote is the order request; its Order (created by SyncHub, see orders.py) carries
     # the ERP's number and statuses. The record's id is the Quote's.

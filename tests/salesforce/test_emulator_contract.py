@@ -150,3 +150,14 @@ def test_the_emulator_refuses_every_write_the_contract_forbids(
     code, names = refusal(api.create, {**base(), "No_Such_Field__c": "x"})
     assert (code, names) == ("INVALID_FIELD", ["No_Such_Field__c"])
     assert checked >= 5, f"{sobject}: only {checked} refusals checked"
+
+
+def test_the_global_describe_agrees_with_the_recorded_one_on_every_object_both_have() -> None:
+    require_contract()
+    recorded = json.loads((contracts_dir() / "Global.describe.json").read_text(encoding="utf-8"))
+    emulator = SalesforceEmulator(OrgShape())
+    served = {s["name"]: s for s in client(emulator).describe()["sobjects"]}
+    common = [s for s in recorded["sobjects"] if s["name"] in served]
+    assert {s["name"] for s in common} >= {"Account", "Contact", "Case", "Opportunity", "User"}
+    for sobject in common:
+        assert served[sobject["name"]]["keyPrefix"] == sobject["keyPrefix"], sobject["name"]
