@@ -9,8 +9,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
@@ -59,6 +62,8 @@ class SalesforceClient:
         self.token: Token | None = None
         self._sf: Salesforce | None = None
         self._last_retry_after: str | None = None
+        self.clock: tuple[datetime, float] | None = None
+        """(the org's time from the last response's Date header, our monotonic time then)."""
         self.limit_reached: str | None = None
         """Set once the org says its daily limit is reached: every later call is refused at once."""
         self.session.hooks["response"].append(self._remember_headers)
@@ -67,6 +72,10 @@ class SalesforceClient:
         # simple-salesforce's exceptions keep the body, not the headers: note Retry-After here, and
         # the usage of every response (Bulk 2.0 polls too, which bypass simple-salesforce's counter).
         self._last_retry_after = response.headers.get("Retry-After")
+        stamp = response.headers.get("Date")
+        if stamp:
+            with contextlib.suppress(TypeError, ValueError):
+                self.clock = (parsedate_to_datetime(stamp).astimezone(UTC), time.monotonic())
         info = response.headers.get("Sforce-Limit-Info", "")
         if info.startswith("api-usage="):
             used, _, allowed = info.removeprefix("api-usage=").partition("/")

@@ -12,6 +12,7 @@ Order), children.py (contacts, price book entries, lines), pricing.py (price boo
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -111,6 +112,13 @@ class SalesforceConnector(Connector):
         return self.client.call(
             f"reading the describe of {sobject}", lambda sf: getattr(sf, sobject).describe()
         )
+
+    def server_time(self) -> datetime | None:
+        """The org's time now: its last response's Date header plus the time elapsed since."""
+        if self.client.clock is None:
+            return None
+        seen, at = self.client.clock
+        return seen + timedelta(seconds=time.monotonic() - at)
 
     def needs_id_reconciliation(self, entity: str) -> bool:
         return entity in self.stale_deletes

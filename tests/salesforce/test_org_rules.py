@@ -340,3 +340,10 @@ def test_a_contact_deleted_in_salesforce_brings_its_account_into_the_next_read(
     emulator.org.delete("Contact", contact, user=SALESPERSON)
     [record] = _all(sf, "customer", since=start)
     assert record.id == created.id and [c["LastName"] for c in record.data["Contacts"]] == ["Lee"]
+
+
+def test_server_time_follows_the_orgs_clock_not_ours(sf: SalesforceConnector, clock: Clock) -> None:
+    assert sf.server_time() is None  # nothing heard from the org yet: the engine uses its own clock
+    _all(sf, "customer")
+    now = sf.server_time()
+    assert now is not None and abs((now - clock.now).total_seconds()) < 5  # the org runs a day behind us

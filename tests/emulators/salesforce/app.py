@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -177,7 +178,11 @@ class SalesforceEmulator:
             payload = b""
         else:
             payload = json.dumps(response.body).encode()
-        headers = [("Content-Type", response.content_type), ("Content-Length", str(len(payload)))]
+        headers = [
+            ("Content-Type", response.content_type),
+            ("Content-Length", str(len(payload))),
+            ("Date", format_datetime(self.org.clock(), usegmt=True)),
+        ]
         headers.extend(response.headers.items())
         start_response(f"{response.status} {_REASONS.get(response.status, 'Status')}", headers)
         return [payload]
