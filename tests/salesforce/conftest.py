@@ -45,18 +45,6 @@ def require_contract() -> None:
         pytest.skip(str(exc))
 
 
-SHAPES = {
-    shape.label(): shape
-    for shape in (
-        OrgShape(multi_currency=True),
-        OrgShape(multi_currency=False),
-        OrgShape(multi_currency=True, person_accounts=True),
-        OrgShape(multi_currency=False, person_accounts=True, state_country_picklists=True),
-        OrgShape(multi_currency=True, state_country_picklists=True),
-    )
-}
-
-
 @pytest.fixture
 def shape() -> OrgShape:
     """The org's shape; tests parametrise it indirectly (``@pytest.mark.parametrize("shape", ...)``)."""
