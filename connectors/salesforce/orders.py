@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import ConnectorError, NativeRecord, WriteRequest, WriteResult
+from connectors.base import ConnectorError, NativeRecord, TransientError, WriteRequest, WriteResult
 from connectors.salesforce.batches import COLLECTION_SIZE, send_records
 from connectors.salesforce.soql import quote
 
@@ -171,14 +171,10 @@ def write(connector: SalesforceConnector, requests_: list[WriteRequest]) -> list
         except OrderRefused as exc:
             out.append(connector.refused(spec, request, str(exc), exc.field, transient=exc.transient))
         except ConnectorError as exc:
-            out.append(connector.refused(spec, request, str(exc), None, transient=_transient(exc)))
+            out.append(
+                connector.refused(spec, request, str(exc), None, transient=isinstance(exc, TransientError))
+            )
     return out
-
-
-def _transient(exc: ConnectorError) -> bool:
-    from connectors.base import TransientError
-
-    return isinstance(exc, TransientError)
 
 
 def _new_quote(connector: SalesforceConnector, request: WriteRequest) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.base import WriteRequest, WriteResult
 from connectors.salesforce.batches import send_records
+from connectors.salesforce.soql import quote
 
 if TYPE_CHECKING:
     from connectors.salesforce.connector import SalesforceConnector
@@ -91,8 +92,6 @@ def prepare(
 
 
 def _existing(connector: SalesforceConnector, refs: list[str]) -> set[str]:
-    from connectors.salesforce.soql import quote
-
     found: set[str] = set()
     for start in range(0, len(refs), 200):
         chunk = refs[start : start + 200]
