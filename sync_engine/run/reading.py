@@ -8,6 +8,7 @@ no trace of are found by comparing ids with the links, on the flow's schedule.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from sync_engine.run import dead_letters
 from sync_engine.run.context import RunContext, RunLedger, now
 from sync_engine.run.sides import Change, Side
 from sync_engine.store import CursorState
+
+log = logging.getLogger("synchub.run")
 
 __all__ = ["ReadState", "read_side", "resume_point"]
 
@@ -97,18 +100,23 @@ def read_side(
                 if high is None or mark > high:
                     high = mark
         ctx.progress(f"read {side.system}", len(records))
+        log.debug("flow %s: page of %d records from %s", flow.name, len(records), side.system)
         yield prepare(ctx, ledger, side, fresh)
     if side.tracks_changes:
         state.high = high
         if not reconcile and side.connector.needs_id_reconciliation(flow.entity):
             # The change feed cannot report every deletion this time: compare ids instead.
             reconcile = True
+    log.info("flow %s: read %d records from %s (%s)", flow.name, report.sides[side.role].read, side.system,
+             f"since {since.modified.isoformat()}" if since else "all")  # fmt: skip
     if reconcile:
         state.reconciled = True
         if ctx.store.count_links(flow.name) == 0:
             reconcile = False  # nothing linked yet, so nothing can have been deleted: no id scan
         else:
             seen_all = set(ctx.retry.call(lambda: list(side.connector.list_ids(flow.entity))))
+            log.info("flow %s: compared %d ids of %s with the links to find deletions", flow.name,
+                     len(seen_all), side.system)  # fmt: skip
     if seen_all is not None and (reconcile or not side.tracks_changes):
         yield from _vanished(ctx, side, seen_all)
 

@@ -15,6 +15,8 @@ natural key.
 
 from __future__ import annotations
 
+import logging
+
 from connectors.base import Connector
 from sync_engine.config import FlowConfig
 from sync_engine.mapping import Mapping
@@ -34,6 +36,8 @@ from sync_engine.run.writing import write_items
 from sync_engine.store import Store
 
 __all__ = ["FlowRunner"]
+
+log = logging.getLogger("synchub.run")
 
 
 class FlowRunner:
@@ -92,10 +96,13 @@ class FlowRunner:
         with self.store.lock_flow(flow.name):
             if not dry_run:
                 report.run_id = self.store.start_run(flow.name, dry_run=False)
+            log.info("flow %s: run %s started (%s -> %s%s)", flow.name, report.run_id or "-", flow.erp,
+                     flow.crm, ", dry run" if dry_run else "")  # fmt: skip
             try:
                 _Run(ctx).steps(reconcile_deletes=reconcile_deletes)
             except BaseException as exc:
                 report.finish("failed", f"{type(exc).__name__}: {exc}")
+                log.error("flow %s: run %s failed: %s", flow.name, report.run_id or "-", report.error)
                 if report.run_id is not None:
                     self.store.finish_run(
                         report.run_id, status="failed", counts=report.counts(), error=report.error
@@ -104,6 +111,7 @@ class FlowRunner:
             status = "partial" if report.dead_letters or report.deferred else "success"
             report.open_conflicts = self.store.count_conflicts(flow=flow.name)
             report.finish(status)
+            log.info("flow %s: run %s %s", flow.name, report.run_id or "-", report.summary())
             if report.run_id is not None:
                 self.store.finish_run(report.run_id, status=status, counts=report.counts())
         return report
@@ -214,6 +222,9 @@ class _Run:
         with report.timed("commit"):
             commit(ctx, self.ledger, items, results, settled)
         ctx.progress("written", len(items))
+        failed = sum(not r.ok for r in (*results.values(), *settled.values()))
+        log.info("flow %s: batch of %d records committed (%d writes, %d follow-up writes, %d refused)",
+                 ctx.name, len(items), len(results), len(settled), failed)  # fmt: skip
 
     def finish_reads(
         self, reads: dict[str, reading.ReadState], retries: dict[str, list[tuple[int, str, str]]]
