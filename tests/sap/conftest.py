@@ -36,7 +36,7 @@ def contracts_dir() -> Path:
 
 @pytest.fixture
 def sap() -> Iterator[SapEmulator]:
-    with SapEmulator(contracts_dir(), page_size=100) as emulator:
+    with SapEmulator(contracts_dir()) as emulator:
         yield emulator
 
 
