@@ -15,9 +15,11 @@ import requests
 from connectors.base import PermanentError, TransientError
 from connectors.sap_s4hana.settings import SapSettings
 
-__all__ = ["OAuthTokens", "SapSession"]
+__all__ = ["USER_AGENT", "OAuthTokens", "SapSession"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+USER_AGENT = "SyncHub-sap_s4hana"
+"""Sent on every request, so SAP's logs (and the test emulator's journal) show who asked."""
 
 
 class OAuthTokens:
@@ -72,6 +74,7 @@ class SapSession(requests.Session):
         self.tokens = tokens
         self.csrf_token: str | None = None
         self.verify = settings.verify
+        self.headers["User-Agent"] = USER_AGENT
         if settings.auth == "basic":
             self.auth = (settings.user or "", settings.password or "")
 

@@ -19,7 +19,8 @@ if _OURS not in list(_tests_pkg.__path__):
 
 from connectors.base import ConnectionSettings  # noqa: E402
 from connectors.sap_s4hana import SapS4HanaConnector  # noqa: E402
-from tests.emulators.sap import SapEmulator  # noqa: E402
+from connectors.sap_s4hana.session import USER_AGENT  # noqa: E402
+from tests.emulators.sap import Exchange, SapEmulator  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,3 +69,25 @@ def make_connector(sap: SapEmulator) -> Iterator[Callable[..., SapS4HanaConnecto
 @pytest.fixture
 def connector(make_connector: Callable[..., SapS4HanaConnector]) -> SapS4HanaConnector:
     return make_connector()
+
+
+def contract_breaches(exchanges: list[Exchange]) -> list[str]:
+    """Requests the connector sent that the EDMX forbids (operations, properties, ETag use): the
+    emulator refused them as ``contract``. Refused values (too long, null) and SAP's business checks
+    are answers about data, not about what the connector may ask."""
+    return [
+        f"{e.method} {e.path}: {e.message}"
+        for e in exchanges
+        if e.user_agent == USER_AGENT and e.refusal == "contract"
+    ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_connector_request_obeys_the_edmx() -> Iterator[None]:
+    """After the session: no request the connector sent, in any test, used an operation or a
+    property the EDMX does not allow. (Tests that send forbidden requests on purpose do it with
+    their own HTTP client.)"""
+    start = len(SapEmulator.journal)
+    yield
+    breaches = contract_breaches(SapEmulator.journal[start:])
+    assert not breaches, "the connector sent requests the EDMX forbids:\n" + "\n".join(breaches)
