@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connectors.base import Cursor, PermanentError, TransientError, WriteRequest
 from connectors.sap_s4hana import SapS4HanaConnector
+from sync_engine.mapping import load_mapping
+from sync_engine.mapping.context import PreviewContext
 from tests.emulators.sap import Exchange, SapEmulator
+from tests.salesforce.e2e_helpers import MAPPINGS
 from tests.sap.conftest import connection_for, contract_breaches, contracts_dir
 from tests.sap.sap_data import (
     BP,
@@ -215,8 +219,11 @@ def test_deletes_sap_forbids_are_refused_per_record_naming_deletes_archive_and_n
 
 
 def test_archiving_a_customer_blocks_the_partner(connector: SapS4HanaConnector, sap: SapEmulator) -> None:
+    """``deletes: archive`` makes a deletion an update of ``active: false``; SAP's flag for it."""
     bp = sap.seed(BP, "A_BusinessPartner", customer("Archiv AG"))["BusinessPartner"]
-    update = WriteRequest("update", "c", {"BusinessPartnerIsBlocked": True}, bp)
+    native = load_mapping(MAPPINGS, "sap_s4hana", "customer").to_native({"active": False}, PreviewContext())
+    assert native["BusinessPartnerIsBlocked"] is True
+    update = WriteRequest("update", "c", {"BusinessPartnerIsBlocked": native["BusinessPartnerIsBlocked"]}, bp)
     assert connector.write_batch("customer", [update])[0].ok
     assert sap.get(BP, "A_BusinessPartner", bp)["BusinessPartnerIsBlocked"] is True
 
@@ -284,6 +291,22 @@ def test_a_record_changed_during_a_scan_is_not_lost_to_shifting_pages() -> None:
                     clock.now += timedelta(minutes=5)
                     sap.change(PRODUCT_SRV, "A_Product", ("P-002",), BaseUnit="KG")
     assert set(seen) == {f"P-{i:03d}" for i in range(30)}
+
+
+def test_a_narrower_select_still_reads_key_and_change_stamps(
+    make_connector: Callable[..., SapS4HanaConnector], sap: SapEmulator
+) -> None:
+    sap.seed(PRODUCT_SRV, "A_Product", product("P1", "Pumpe"))
+    connector = make_connector({"fields": {"product": ["BaseUnit"]}})
+    [record] = all_records(connector, "product")
+    assert set(record.data) == {
+        "Product",
+        "LastChangeDateTime",
+        "CreationDate",
+        "BaseUnit",
+        "ProductDescription",
+    }
+    assert record.id == "P1" and record.modified is not None
 
 
 def test_reads_select_only_the_mapped_fields(connector: SapS4HanaConnector, sap: SapEmulator) -> None:
@@ -657,3 +680,33 @@ def test_the_session_check_flags_forbidden_requests_of_the_connector_only() -> N
         Exchange("GET", "/A_Product", "SyncHub-sap_s4hana", 200),
     ]
     assert contract_breaches(journal) == ["DELETE /A_BusinessPartner('1'): not deletable"]
+
+
+def test_a_system_whose_metadata_forbids_filtering_the_change_stamp_is_a_clear_permanent_error(
+    tmp_path: Path,
+) -> None:
+    for edmx in contracts_dir().glob("*.edmx"):
+        text = edmx.read_text(encoding="utf-8")
+        if edmx.stem == PRODUCT_SRV:
+            text = text.replace(
+                '<Property Name="LastChangeDateTime" Type="Edm.DateTimeOffset"',
+                '<Property Name="LastChangeDateTime" sap:filterable="false" Type="Edm.DateTimeOffset"',
+            )
+        (tmp_path / edmx.name).write_text(text, encoding="utf-8")
+    with SapEmulator(tmp_path) as sap, SapS4HanaConnector(connection_for(sap), {}) as connector:
+        with pytest.raises(PermanentError, match=r"A_ProductType.LastChangeDateTime is not filterable"):
+            all_records(connector, "product")
+        assert requests_of(sap, "GET", "A_Product?") == []
+
+
+def test_an_update_of_a_property_sap_keeps_to_itself_is_refused_before_sending(
+    connector: SapS4HanaConnector, sap: SapEmulator, buyer: str
+) -> None:
+    number = sap.seed(ORDERS, "A_SalesOrder", order(buyer, ("TG11", "1", "1")))["SalesOrder"]
+    [result] = connector.write_batch(
+        "sales_order", [WriteRequest("update", "o", {"OverallSDProcessStatus": "C"}, number)]
+    )
+    assert (
+        not result.ok and "sap:updatable=false" in result.error and result.field == "OverallSDProcessStatus"
+    )
+    assert requests_of(sap, "PATCH") == []

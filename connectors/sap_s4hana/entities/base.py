@@ -62,10 +62,13 @@ class SapEntity:
     def __init__(self, api: SapApi, settings: SapSettings, select: Sequence[str] | None = None) -> None:
         self.api = api
         self.settings = settings
-        self.selected = tuple(select) if select else self.fields
+        # An overridden $select still carries what SyncHub itself needs: the key and the stamps.
+        needed = [*self.key, *self.change_stamp, *(n for s in self.streams() for n, _ in s.stamp.fields)]
+        self.selected = tuple(dict.fromkeys([*needed, *select])) if select else self.fields
         self._etags: dict[str, str] = {}
         self._stamps: dict[str, tuple[Any, ...]] = {}
-        self._checked = False
+        self._checked: set[str] = set()
+        """Orderings whose properties the metadata was asked about."""
 
     # -- declared by each entity ----------------------------------------------------------------
     def streams(self) -> list[Stream]:
@@ -79,33 +82,32 @@ class SapEntity:
         """Lift values SAP keeps elsewhere to where a mapping can reach them (documented per entity)."""
 
     # -- reads ----------------------------------------------------------------------------------
+    def _navigations(self) -> list[tuple[str, Nav]]:
+        """(path, navigation) of every expanded navigation, parents first: ``to_Item/to_PricingElement``."""
+        found: list[tuple[str, Nav]] = []
+        queue = list(self.expand.items())
+        while queue:
+            path, nav = queue.pop(0)
+            found.append((path, nav))
+            queue += [(f"{path}/{name}", child) for name, child in nav.expand.items()]
+        return found
+
     def _select(self) -> str:
-        paths = list(self.selected)
-        stack = [(name, nav) for name, nav in self.expand.items()]
-        while stack:
-            prefix, nav = stack.pop(0)
-            paths += [f"{prefix}/{f}" for f in nav.fields]
-            stack += [(f"{prefix}/{name}", child) for name, child in nav.expand.items()]
-        return ",".join(paths)
+        return ",".join(
+            [*self.selected, *(f"{path}/{f}" for path, nav in self._navigations() for f in nav.fields)]
+        )
 
     def _expand(self) -> str:
-        paths: list[str] = []
-        stack = [(name, nav) for name, nav in self.expand.items()]
-        while stack:
-            prefix, nav = stack.pop(0)
-            paths.append(prefix)
-            stack += [(f"{prefix}/{name}", child) for name, child in nav.expand.items()]
-        return ",".join(paths)
+        return ",".join(path for path, _ in self._navigations())
 
     def _order(self, stream: Stream) -> Order:
         etype = self.api.etype(self.service, self.entity_set)
         keys = tuple((k, etype.proprty(k).typ.name) for k in self.key)
         order = Order(stream.stamp.fields + keys, lossy=stream.stamp.lossy)
-        if not self._checked:
-            require_query(
-                etype, [n for n, _ in order.fields] + list(self.filtered), [n for n, _ in order.fields]
-            )
-            self._checked = True
+        if order.orderby not in self._checked:
+            names = [n for n, _ in order.fields]
+            require_query(etype, [*names, *self.filtered], names)
+            self._checked.add(order.orderby)
         return order
 
     def _scan(self, stream: Stream, since: Cursor | None, page_size: int) -> Iterator[NativeRecord]:
