@@ -25,14 +25,31 @@ from tests.emulators.sap import Exchange, SapEmulator  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 
 
-def contracts_dir() -> Path:
+CORE_SERVICES = ("API_BUSINESS_PARTNER", "API_PRODUCT_SRV", "API_SALES_ORDER_SRV")
+RETURNS_SERVICE = "API_CUSTOMER_RETURN_SRV"
+
+
+def contracts_dir(*services: str) -> Path:
+    """The folder of SAP's EDMX files, with a non-empty file for each service named (default: the
+    business partner, product and sales order services). Missing: a skip, under CI a failure."""
     root = Path(os.environ.get("SYNCHUB_CONTRACTS") or REPO.parent / "shared" / "contracts")
     sap = root / "sap"
-    if not (sap / "API_SALES_ORDER_SRV.edmx").exists():
+    wanted = services or CORE_SERVICES
+    missing = [
+        s for s in wanted if not (sap / f"{s}.edmx").is_file() or not (sap / f"{s}.edmx").stat().st_size
+    ]
+    if missing:
+        reason = f"SAP contracts (EDMX) missing or empty at {sap}: {', '.join(missing)}"
         if os.environ.get("CI") == "true":
-            pytest.fail(f"SAP contracts missing at {sap}: CI must provide them (set SYNCHUB_CONTRACTS)")
-        pytest.skip(f"SAP contracts (EDMX) not found at {sap}; set SYNCHUB_CONTRACTS to the contracts folder")
+            pytest.fail(f"{reason}: CI must provide them (set SYNCHUB_CONTRACTS)")
+        pytest.skip(f"{reason}; set SYNCHUB_CONTRACTS to the contracts folder")
     return sap
+
+
+@pytest.fixture
+def returns_service() -> None:
+    """The test needs the customer return service's EDMX too."""
+    contracts_dir(*CORE_SERVICES, RETURNS_SERVICE)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ from tests.salesforce.e2e_helpers import (
     unavailable,
     write_config,
 )
-from tests.sap.conftest import connection_for, contracts_dir
+from tests.sap.conftest import CORE_SERVICES, RETURNS_SERVICE, connection_for, contracts_dir
 from tests.sap.sap_data import BP, ORDERS, PRODUCT_SRV, RETURNS, customer, customer_return, product
 
 VALVE = "Kugelhahn DN50 Edelstahl ステンレス"
@@ -301,7 +301,7 @@ def valuation(sku: str, area: str, standard: str, per: str) -> dict[str, Any]:
 
 
 def test_an_accepted_estimate_becomes_one_sap_order_with_crm_prices_then_status_costs_and_returns_flow_back(
-    world: World, unique: str
+    world: World, unique: str, returns_service: None
 ) -> None:
     crm_name, sku = f"株式会社 大阪商事 {unique}", f"VALVE-{unique}".upper()
     crm_account(world.crm, crm_name, f"hanako-{unique}@example.jp")
@@ -391,7 +391,7 @@ def test_a_bottlecrm_case_does_not_become_an_sap_return_and_says_why(
         "customers": FLOWS["customers"],
         "complaints": {**FLOWS["complaints"], "direction": "both", "depends_on": ["customers"]},
     }
-    with SapEmulator(contracts_dir(), timezone=zone) as sap:
+    with SapEmulator(contracts_dir(*CORE_SERVICES, RETURNS_SERVICE), timezone=zone) as sap:
         world = World(tmp_path, sap, bottlecrm, zone, flows)
         try:
             name = f"Reklamation GmbH {unique}"

@@ -87,10 +87,20 @@ class Service:
         return []
 
 
+@pytest.fixture(autouse=True)
+def _service_available(request: pytest.FixtureRequest) -> None:
+    """A walk of one service needs that service's EDMX."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and "service_name" in callspec.params:
+        contracts_dir(callspec.params["service_name"])
+
+
 @pytest.fixture(scope="module")
 def services() -> dict[str, Service]:
     out = {}
     for name in SERVICES:
+        if not (contracts_dir() / f"{name}.edmx").stat().st_size:
+            continue
         raw = (contracts_dir() / f"{name}.edmx").read_bytes()
         schema = MetadataBuilder(raw, config=Config(retain_null=True)).build()
         out[name] = Service(name, schema, ET.fromstring(raw))
@@ -365,7 +375,11 @@ def documents(gateway: Gateway) -> dict[str, str]:
     party = sap.seed(BP, "A_BusinessPartner", customer("Etag AG"))["BusinessPartner"]
     sap.seed(PRODUCT_SRV, "A_Product", product("ETAG-M"))
     sales_order = sap.seed(ORDERS, "A_SalesOrder", order(party, ("ETAG-M", "1", "5")))["SalesOrder"]
-    customer_ret = sap.seed(RETURNS, "A_CustomerReturn", customer_return(party, "ETAG-M"))["CustomerReturn"]
+    customer_ret = ""
+    if RETURNS in sap.services:
+        customer_ret = sap.seed(RETURNS, "A_CustomerReturn", customer_return(party, "ETAG-M"))[
+            "CustomerReturn"
+        ]
     return {"partner": party, "order": sales_order, "return": customer_ret}
 
 
@@ -434,6 +448,7 @@ def test_server_paging_happens_only_when_configured() -> None:
 
 
 def test_a_customer_return_without_items_is_refused(gateway: Gateway, documents: dict[str, str]) -> None:
+    contracts_dir(RETURNS)
     empty = {**customer_return(documents["partner"], "ETAG-M"), "to_Item": []}
     resp = gateway.send("POST", RETURNS, "A_CustomerReturn", empty)
     assert "items" in refusal(resp, 400, "business", gateway.sap, target="to_Item")

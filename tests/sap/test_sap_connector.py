@@ -579,7 +579,7 @@ def test_a_unit_cost_of_whole_hundreds_is_plain_text() -> None:
 
 
 def test_a_complaint_becomes_a_return_with_the_items_of_its_order(
-    make_connector: Callable[..., SapS4HanaConnector], sap: SapEmulator, buyer: str
+    make_connector: Callable[..., SapS4HanaConnector], sap: SapEmulator, buyer: str, returns_service: None
 ) -> None:
     number = sap.seed(ORDERS, "A_SalesOrder", order(buyer, ("TG11", "3", "1"), ("TG12", "2", "1")))[
         "SalesOrder"
@@ -605,7 +605,7 @@ def test_a_complaint_becomes_a_return_with_the_items_of_its_order(
 
 
 def test_a_complaint_without_an_order_is_refused_with_the_reason(
-    make_connector: Callable[..., SapS4HanaConnector], sap: SapEmulator, buyer: str
+    make_connector: Callable[..., SapS4HanaConnector], sap: SapEmulator, buyer: str, returns_service: None
 ) -> None:
     connector = make_connector(return_reason="103")
     [result] = connector.write_batch(
@@ -616,7 +616,7 @@ def test_a_complaint_without_an_order_is_refused_with_the_reason(
 
 
 def test_a_return_entered_in_sap_without_reference_gets_a_subject(
-    connector: SapS4HanaConnector, sap: SapEmulator, buyer: str
+    connector: SapS4HanaConnector, sap: SapEmulator, buyer: str, returns_service: None
 ) -> None:
     body = {**customer_return(buyer, "TG11"), "PurchaseOrderByCustomer": None}
     number = sap.seed(RETURNS, "A_CustomerReturn", body)["CustomerReturn"]

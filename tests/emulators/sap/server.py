@@ -86,7 +86,12 @@ class SapEmulator:
         self.lock = threading.RLock()
         self.services: dict[str, ServiceModel] = {}
         self.data: dict[str, ServiceData] = {}
+        self.unavailable: list[str] = []
+        """Services whose EDMX file is empty: not emulated (SAP answers 404 for them)."""
         for path in sorted(Path(contracts_dir).glob("*.edmx")):
+            if not path.read_bytes().strip():
+                self.unavailable.append(path.stem)
+                continue
             model = load_service(path)
             self.services[model.name] = model
             self.data[model.name] = ServiceData(model, lambda: self.clock(), self.lock, self.zone)
