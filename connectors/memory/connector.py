@@ -60,6 +60,9 @@ class MemoryConnector(Connector):
             max_batch_size=int(self._option("max_batch_size", 200)),
         )
         self.rules: Mapping[str, Mapping[str, Any]] = self._option("rules", {})
+        self.fills: Mapping[str, Mapping[str, Any]] = self._option("fills", {})
+        """Per entity, top-level native fields the system fills in on create when they come empty
+        (as Tryton sets a party's company currency): the engine must snapshot what was saved."""
         self.db = MemoryDatabase.named(settings.host or settings.schema or "memory")
         path = self._option("path", None)
         if path:
@@ -125,6 +128,9 @@ class MemoryConnector(Connector):
     @staticmethod
     def _native(record_id: str, row: Row) -> NativeRecord:
         return NativeRecord(id=record_id, data=own_copy(row.data), modified=row.modified, ref=row.ref)
+
+    def server_time(self) -> datetime:
+        return self.db.now()
 
     def read_by_ids(self, entity: str, ids: Sequence[str]) -> list[NativeRecord]:
         table = self._table(entity, "read_by_ids")
@@ -197,17 +203,31 @@ class MemoryConnector(Connector):
         if self.capabilities.upsert_by_external_id and row.ref is None:
             row.ref = request.ref
             table.refs[request.ref] = request.id
-        return WriteResult(ref=request.ref, ok=True, id=request.id, modified=now)
+        return self._saved(table, request, request.id, now)
+
+    def _saved(self, table: Table, request: WriteRequest, record_id: str, now: datetime) -> WriteResult:
+        """Success, carrying the record as stored (as an API that answers with the saved record)."""
+        return WriteResult(
+            ref=request.ref,
+            ok=True,
+            id=record_id,
+            modified=now,
+            record=self._native(record_id, table.rows[record_id]),
+        )
 
     def _create(self, table: Table, request: WriteRequest, now: datetime) -> WriteResult:
         upsert = self.capabilities.upsert_by_external_id
         existing = table.refs.get(request.ref) if upsert else None
         if existing is not None and existing in table.rows:
             table.change(existing, request.data, now)
-            return WriteResult(ref=request.ref, ok=True, id=existing, modified=now)
+            return self._saved(table, request, existing, now)
         record_id = table.new_id()
-        table.store(record_id, request.data, now, request.ref if upsert else None)
-        return WriteResult(ref=request.ref, ok=True, id=record_id, modified=now)
+        data = dict(request.data)
+        for name, value in self.fills.get(table.entity, {}).items():
+            if data.get(name) in (None, ""):
+                data[name] = value
+        table.store(record_id, data, now, request.ref if upsert else None)
+        return self._saved(table, request, record_id, now)
 
     def _check_rules(self, entity: str, request: WriteRequest) -> WriteResult | None:
         """The system's own validation (``options["rules"]``): required fields and maximum lengths."""

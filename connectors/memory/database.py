@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors.memory.clock import utc_now
+from connectors.memory.clock import ManualClock, utc_now
 from connectors.memory.faults import FaultPlan, RecordFault
 
 __all__ = ["RESERVED_FIELDS", "MemoryDatabase", "Row", "Table"]
@@ -55,6 +55,7 @@ class Table:
     """The records of one entity, their tombstones and the ref -> id index of upserts."""
 
     def __init__(self, entity: str) -> None:
+        self.entity = entity
         self.prefix = ID_PREFIXES.get(entity, entity[:2].upper())
         self.rows: dict[str, Row] = {}
         self.tombstones: dict[str, datetime] = {}
@@ -150,6 +151,11 @@ class MemoryDatabase:
         self.faults = FaultPlan()
         self.lock = threading.RLock()
         self._tables: dict[str, Table] = {}
+
+    def now(self) -> datetime:
+        """The system's time now, without moving a hand-driven clock on."""
+        clock = self.clock
+        return clock.now if isinstance(clock, ManualClock) else clock()
 
     # -- sharing -----------------------------------------------------------------------------
     @classmethod
