@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import pyodata
@@ -65,6 +66,11 @@ class SapApi:
             return request.execute()
         except HttpError as exc:
             raise _failure(exc, what) from exc
+
+    def server_time(self) -> datetime | None:
+        """SAP's clock, as its latest answer told it (None before the first request)."""
+        times = [t for t in (s.server_time() for s in self._sessions) if t is not None]
+        return max(times) if times else None
 
     def close(self) -> None:
         for session in self._sessions:

@@ -8,6 +8,7 @@ of one record into that record's ``WriteResult``: a record SAP refuses never fai
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from pyodata.exceptions import HttpError, PyODataException
@@ -63,6 +64,10 @@ class SapS4HanaConnector(Connector):
     def write_batch(self, entity: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         handler = self.entity(entity)
         return [self._write_one(handler, request) for request in requests]
+
+    def server_time(self) -> datetime | None:
+        """SAP's clock (its HTTP ``Date``): change stamps are SAP's, so read windows are anchored in it."""
+        return self.api.server_time()
 
     def close(self) -> None:
         self.api.close()

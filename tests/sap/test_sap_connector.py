@@ -710,3 +710,15 @@ def test_an_update_of_a_property_sap_keeps_to_itself_is_refused_before_sending(
         not result.ok and "sap:updatable=false" in result.error and result.field == "OverallSDProcessStatus"
     )
     assert requests_of(sap, "PATCH") == []
+
+
+def test_the_server_time_is_sap_s_clock_from_its_last_answer() -> None:
+    clock = Clock()  # SAP's clock, hours away from this machine's
+    with (
+        SapEmulator(contracts_dir(), clock=clock) as sap,
+        SapS4HanaConnector(connection_for(sap), {}) as connector,
+    ):
+        assert connector.server_time() is None  # nothing asked yet: the engine uses its own clock
+        connector.read_by_ids("customer", ["1"])
+        told = connector.server_time()
+        assert told is not None and timedelta(0) <= told - clock.now < timedelta(seconds=5)

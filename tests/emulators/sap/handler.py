@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
 import re
 import secrets
 import socket
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
@@ -74,6 +76,10 @@ class GatewayHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         return
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header tells the emulated system's clock, as SAP's tells SAP's."""
+        return email.utils.format_datetime(self.sap.clock().astimezone(UTC), usegmt=True)
 
     def setup(self) -> None:
         super().setup()
