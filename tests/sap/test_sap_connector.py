@@ -722,3 +722,31 @@ def test_the_server_time_is_sap_s_clock_from_its_last_answer() -> None:
         connector.read_by_ids("customer", ["1"])
         told = connector.server_time()
         assert told is not None and timedelta(0) <= told - clock.now < timedelta(seconds=5)
+
+
+def test_an_update_of_customer_data_alone_also_respects_a_change_made_in_sap(
+    connector: SapS4HanaConnector, sap: SapEmulator
+) -> None:
+    clock = Clock()
+    sap.clock = clock
+    bp = sap.seed(BP, "A_BusinessPartner", customer("Stamm AG", vat="DE1"))["BusinessPartner"]
+    all_records(connector, "customer")
+    clock.now += timedelta(seconds=5)
+    sap.change(BP, "A_BusinessPartner", (bp,), OrganizationBPName1="Stamm AG & Co")
+    update = WriteRequest("update", "c", {"to_Customer": {"VATRegistration": "DE2"}}, bp)
+    [result] = connector.write_batch("customer", [update])
+    assert not result.ok and result.transient
+    assert sap.get(BP, "A_Customer", bp)["VATRegistration"] == "DE1"
+
+
+def test_checking_the_items_of_an_order_does_not_refresh_the_etag_its_update_sends(
+    connector: SapS4HanaConnector, sap: SapEmulator, buyer: str
+) -> None:
+    data = new_order(buyer, "EST-5", ("TG11", "3", "12.50"))
+    [made] = connector.write_batch("sales_order", [WriteRequest("create", "q", data)])
+    all_records(connector, "sales_order")  # SyncHub reads ...
+    sap.change(ORDERS, "A_SalesOrder", (made.id,), PurchaseOrderByCustomer="EST-5 (SAP)")  # ... a user edits
+    both = {"to_Item": data["to_Item"], "SalesOrderDate": "2026-03-03"}
+    [result] = connector.write_batch("sales_order", [WriteRequest("update", "q", both, made.id)])
+    assert not result.ok and result.transient, result
+    assert sap.get(ORDERS, "A_SalesOrder", made.id).get("SalesOrderDate") is None

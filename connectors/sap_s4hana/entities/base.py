@@ -200,29 +200,34 @@ class SapEntity:
         return key
 
     def update(self, record_id: str, data: Mapping[str, Any]) -> str:
-        """PATCH the record's own properties (navigations and lifted fields are the entity's business)."""
+        """PATCH the record's own properties (navigations and lifted fields are the entity's business),
+        once it is known that SAP's record has not changed since SyncHub read it."""
         key = self._key_or_refuse(record_id)
+        etag = self.precondition(record_id, key)
         navs = {p.name for p in self.api.etype(self.service, self.entity_set).nav_proprties}
         values = {
             k: v for k, v in data.items() if k not in navs and k not in self.key and k not in self.lifted
         }
         if values:
-            self.patch(record_id, key, values)
+            self.api.update(self.service, self.entity_set, key, values, etag)
         return record_id
 
-    def patch(self, record_id: str, key: dict[str, str], values: Mapping[str, Any]) -> None:
+    def precondition(self, record_id: str, key: dict[str, str]) -> str | None:
+        """What keeps an update from overwriting a change made in SAP after SyncHub's read: the ETag of
+        that read (sent as ``If-Match``), or, where SAP declares no ETag, a fresh look at the change
+        stamp (``Concurrent`` when it moved)."""
         etag = self._etags.pop(record_id, None)
-        if etag is None or self.change_stamp:
-            current = self.api.get(
-                self.service, self.entity_set, key, select=",".join(self.key + self.change_stamp)
-            )
-            if current is None:
-                raise RecordRefused(f"{self.entity_set} {record_id} no longer exists in SAP")
-            etag = etag or current.etag
-            seen = self._stamps.pop(record_id, None)
-            if seen is not None and tuple(getattr(current, f) for f in self.change_stamp) != seen:
-                raise Concurrent
-        self.api.update(self.service, self.entity_set, key, values, etag or None)
+        if etag is not None and not self.change_stamp:
+            return etag
+        current = self.api.get(
+            self.service, self.entity_set, key, select=",".join(self.key + self.change_stamp)
+        )
+        if current is None:
+            raise RecordRefused(f"{self.entity_set} {record_id} no longer exists in SAP")
+        seen = self._stamps.pop(record_id, None)
+        if seen is not None and tuple(getattr(current, f) for f in self.change_stamp) != seen:
+            raise Concurrent
+        return etag or current.etag or None
 
     def delete(self, record_id: str) -> str:
         entity_set = self.api.entity_set(self.service, self.entity_set)

@@ -138,7 +138,10 @@ class SalesOrder(SapEntity):
         return super().update(record_id, {k: v for k, v in data.items() if k != "to_Item"})
 
     def _refuse_item_changes(self, record_id: str, wanted: list[Mapping[str, Any]]) -> None:
+        read_before = self._etags.get(record_id)
         [current] = self.read_by_ids([record_id]) or [None]
+        if read_before is not None:  # the header update still needs the ETag of SyncHub's own read
+            self._etags[record_id] = read_before
         if current is None:
             raise RecordRefused(f"{self.entity_set} {record_id} no longer exists in SAP")
 
