@@ -1,9 +1,10 @@
-"""One side of a flow (a system in the role erp or crm) and the records read from it.
+"""One side of a flow (a system in the role erp or crm): its records in, its writes out.
 
-A :class:`Side` bundles what the engine needs to talk to one system for one entity: the connector,
-the compiled mapping, reference lookups through the store, and which canonical fields the side
-holds. :meth:`Side.prepare` turns a page of native records into :class:`Change` objects: mapped,
-filled from the last synced snapshot for the fields this side does not hold, validated once, hashed.
+A :class:`Side` bundles what the run needs to talk to one system for one entity: the connector,
+the compiled mapping (both halves), reference lookups through the store, and which canonical fields
+the side holds. :meth:`Side.prepare` turns a page of native records into :class:`Change` objects:
+mapped, filled from the last synced snapshot for the fields this side does not hold, validated once,
+hashed. :meth:`Side.request` turns a decision back into the native write this side needs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from connectors.base import Connector, NativeRecord
+from connectors.base import Capabilities, Connector, NativeRecord, WriteRequest
 from sync_engine.identity import record_hash
 from sync_engine.mapping import Mapping, MappingError, UnresolvedReference
 from sync_engine.merge import values_equal
@@ -100,13 +101,32 @@ class Side:
     """Top-level canonical fields this side's mapping produces; the rest come from the snapshot."""
 
     @property
+    def capabilities(self) -> Capabilities:
+        return self.connector.capabilities_for(self.entity)
+
+    @property
     def tracks_changes(self) -> bool:
-        return self.connector.capabilities.change_tracking == "cursor"
+        return self.capabilities.change_tracking == "cursor"
 
     @property
     def writes(self) -> frozenset[str]:
         """Top-level canonical fields this side's mapping can write."""
         return getattr(self.mapping, "written_fields", frozenset())
+
+    def request(
+        self, action: str, ref: str, merged: dict[str, Any] | None, patch: dict[str, Any], ext_id: str | None
+    ) -> WriteRequest | None:
+        """The native write that brings this side to ``merged`` (None: nothing it can write).
+
+        Raises the mapping's :class:`MappingError` / :class:`UnresolvedReference`.
+        """
+        if action == "delete":
+            return WriteRequest("delete", ref, {}, ext_id) if ext_id else None
+        assert merged is not None
+        if action == "create" or ext_id is None:
+            return WriteRequest("create", ref, self.mapping.to_native(merged, self.refs), None)
+        data = self.mapping.to_native(merged, self.refs, fields=set(patch))
+        return WriteRequest("update", ref, data, ext_id) if data else None
 
     def canonical(self, record: NativeRecord, fill: dict[str, Any] | None) -> dict[str, Any] | None:
         """One native record in canonical form, fields it does not hold taken from ``fill``; None
