@@ -12,7 +12,7 @@ from sync_engine.connections import resolve_connection
 from sync_engine.mapping import load_mapping
 from sync_engine.report import RunReport
 from sync_engine.retrying import RetryPolicy
-from sync_engine.run import FlowRunner, Hook, Progress
+from sync_engine.run import FlowRunner, Progress, StepHook
 from sync_engine.store import Store
 
 
@@ -62,7 +62,7 @@ def run_flow(
     reconcile_deletes: bool = False,
     connectors: dict[str, Connector] | None = None,
     retry: RetryPolicy | None = None,
-    hook: Hook | None = None,
+    hook: StepHook | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
     """Run one flow of the config; connectors are opened (and closed) here unless given."""

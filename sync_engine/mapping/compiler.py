@@ -15,7 +15,7 @@ from sync_engine.mapping.errors import MappingError
 from sync_engine.mapping.forward import forward_side
 from sync_engine.mapping.reverse import reverse_side
 from sync_engine.mapping.rules import is_root_path, read_rules
-from sync_engine.mapping.steps import FieldTrace, Record, Side
+from sync_engine.mapping.steps import Direction, FieldTrace, Record
 
 
 class Mapping:
@@ -27,8 +27,8 @@ class Mapping:
         connector: str,
         entity: str,
         path: Path | None,
-        forward: Side,
-        reverse: Side,
+        forward: Direction,
+        reverse: Direction,
         native_fields: list[str],
     ) -> None:
         self.connector = connector

@@ -11,7 +11,7 @@ from sync_engine.mapping.errors import MappingError, UnresolvedReference
 from sync_engine.mapping.hooks import get_hook
 from sync_engine.mapping.paths import compile_getter, compile_setter, split_path
 from sync_engine.mapping.rules import Rule, is_root_path
-from sync_engine.mapping.steps import Record, Side, Step, StepFn, item_list_step
+from sync_engine.mapping.steps import Direction, Record, Step, StepFn, item_list_step
 from sync_engine.mapping.transforms import (
     NO_DEFAULT,
     Convert,
@@ -23,7 +23,7 @@ from sync_engine.mapping.transforms import (
 )
 
 
-def forward_side(rules: list[Rule]) -> Side:
+def forward_side(rules: list[Rule]) -> Direction:
     steps: list[Step] = []
     splits: dict[str, list[Rule]] = defaultdict(list)
     for rule in rules:
@@ -34,7 +34,7 @@ def forward_side(rules: list[Rule]) -> Side:
         else:
             steps.append(_step(rule))
     steps += [_split_step(native, members) for native, members in splits.items()]
-    return Side(steps)
+    return Direction(steps)
 
 
 def _converter(rule: Rule) -> Convert | None:

@@ -16,7 +16,7 @@ from sync_engine.mapping.errors import MappingError, UnresolvedReference
 from sync_engine.mapping.hooks import get_hook
 from sync_engine.mapping.paths import Getter, compile_getter, compile_setter, split_path
 from sync_engine.mapping.rules import Rule, is_root_path
-from sync_engine.mapping.steps import Record, Side, Step, StepFn, item_list_step
+from sync_engine.mapping.steps import Direction, Record, Step, StepFn, item_list_step
 from sync_engine.mapping.transforms import (
     NO_DEFAULT,
     Convert,
@@ -31,7 +31,7 @@ from sync_engine.mapping.transforms import (
 Writer = Callable[[Record, Any], None]
 
 
-def reverse_side(rules: list[Rule], native_constants: dict[str, Any] | None = None) -> Side:
+def reverse_side(rules: list[Rule], native_constants: dict[str, Any] | None = None) -> Direction:
     steps: list[Step] = []
     splits: dict[str, list[Rule]] = defaultdict(list)
     for rule in rules:
@@ -43,7 +43,7 @@ def reverse_side(rules: list[Rule], native_constants: dict[str, Any] | None = No
             steps.append(_step(rule))
     steps += [_split_join_step(native, members) for native, members in splits.items()]
     steps += [_native_constant(str(path), value) for path, value in (native_constants or {}).items()]
-    return Side(steps)
+    return Direction(steps)
 
 
 def _converter(rule: Rule) -> Convert | None:

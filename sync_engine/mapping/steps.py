@@ -39,7 +39,7 @@ class Step:
     simple: tuple[Any, ...] | None = None
     """A form the side can fuse with others: ``("copy", src_path, dst_path)`` or
     ``("conv", src_path_or_getter, conv, default, dst_path)``; paths are tuples of one or two keys."""
-    child: Side | None = None
+    child: Direction | None = None
     list_in: Getter | None = None
     list_out: Setter | None = None
 
@@ -55,7 +55,7 @@ class FieldTrace:
     error: MappingError | None = None
 
 
-class Side:
+class Direction:
     """The compiled steps of one direction of one (sub-)mapping."""
 
     def __init__(self, steps: Iterable[Step]) -> None:
@@ -78,8 +78,8 @@ class Side:
                 raise _as_mapping_error(exc, step.target, step.native) from exc
         return out
 
-    def only(self, fields: set[str]) -> Side:
-        return Side(s for s in self.steps if s.tops is None or not s.tops.isdisjoint(fields))
+    def only(self, fields: set[str]) -> Direction:
+        return Direction(s for s in self.steps if s.tops is None or not s.tops.isdisjoint(fields))
 
     def explain(
         self, src: Record, ctx: MappingContext | None, root: Record, prefix: str = "", nprefix: str = ""
@@ -205,7 +205,7 @@ def _fuse(simple: list[tuple[Any, ...]]) -> StepFn | None:
     return fused
 
 
-def item_list_step(child: Side, get: Getter, put: Setter, target: str, native: str) -> StepFn:
+def item_list_step(child: Direction, get: Getter, put: Setter, target: str, native: str) -> StepFn:
     """A step mapping every item of a list with ``child`` (both directions share it).
 
     ``target``/``native`` only label errors: a failing item is re-run precisely to name its field.

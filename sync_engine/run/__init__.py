@@ -4,7 +4,7 @@
 ``dead_letters``, ``conflicts`` and ``resolutions`` beside them; ``runner`` names the steps in order.
 """
 
-from sync_engine.run.context import Hook, Progress
+from sync_engine.run.context import Progress, StepHook
 from sync_engine.run.runner import FlowRunner
 
-__all__ = ["FlowRunner", "Hook", "Progress"]
+__all__ = ["FlowRunner", "Progress", "StepHook"]

@@ -19,7 +19,7 @@ from sync_engine.retrying import RetryPolicy
 from sync_engine.run.sides import Side
 from sync_engine.store import Store
 
-Hook = Callable[[str], None]
+StepHook = Callable[[str], None]
 """Called at "after_read", "after_write", "before_commit" (inside the commit's transaction) and
 "after_commit": tests raise there to prove a crash at each step loses nothing."""
 Progress = Callable[[str, int], None]
@@ -46,7 +46,7 @@ class RunContext:
     retry: RetryPolicy
     report: RunReport
     dry_run: bool
-    hook: Hook
+    hook: StepHook
     progress: Progress
 
     @property

@@ -24,7 +24,7 @@ from sync_engine.report import PlannedWrite, RunReport, SideCounts
 from sync_engine.retrying import RetryPolicy
 from sync_engine.run import conflicts, dead_letters, reading, resolutions
 from sync_engine.run.committing import commit, count_write
-from sync_engine.run.context import Hook, Progress, RunContext, RunLedger
+from sync_engine.run.context import Progress, RunContext, RunLedger, StepHook
 from sync_engine.run.deciding import Unwritable, decide, requests_for
 from sync_engine.run.items import Item
 from sync_engine.run.pairing import Duplicate, Pair, Spool, pair_with
@@ -48,7 +48,7 @@ class FlowRunner:
         mappings: dict[str, Mapping],
         *,
         retry: RetryPolicy | None = None,
-        hook: Hook | None = None,
+        hook: StepHook | None = None,
         progress: Progress | None = None,
     ) -> None:
         self.flow = flow

@@ -12,18 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from connectors.base import Capabilities, Connector, NativeRecord, WriteRequest
 from sync_engine.identity import record_hash
 from sync_engine.mapping import Mapping, MappingError, UnresolvedReference
-from sync_engine.merge import values_equal
+from sync_engine.merge import Role, values_equal
 from sync_engine.report import RunReport
 from sync_engine.store import LinkRecord, Store
 
-Role = Literal["erp", "crm"]
 OTHER: dict[str, Role] = {"erp": "crm", "crm": "erp"}
 
 

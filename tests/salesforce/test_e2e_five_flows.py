@@ -20,9 +20,9 @@ from connectors.base import ConnectionSettings, WriteRequest
 from connectors.salesforce import SalesforceConnector
 from connectors.tryton import TrytonConnector
 from sync_engine.flows import run_flow
-from sync_engine.peers.process import PeerError
-from sync_engine.peers.tryton import TrytonInstance, TrytonPeer
 from sync_engine.report import RunReport
+from synchub_dev.peers.process import PeerError
+from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 from tests.emulators.salesforce import OrgShape, SalesforceEmulator, emulator_session
 
 from .conftest import require_contract

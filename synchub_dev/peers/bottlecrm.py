@@ -10,8 +10,8 @@ free 127.0.0.1 port in a process group of its own, stopped by PID::
     with peer.start(tmp_path) as crm:          # BottleCrmInstance
         crm.url, crm.token, crm.connection_uri()
 
-From a shell: ``python -m sync_engine.peers.bottlecrm start DIR`` prints the connection URI and
-leaves the server running; ``python -m sync_engine.peers.bottlecrm stop DIR`` stops it.
+From a shell: ``python -m synchub_dev.peers.bottlecrm start DIR`` prints the connection URI and
+leaves the server running; ``python -m synchub_dev.peers.bottlecrm stop DIR`` stops it.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 
 import requests
 
-from sync_engine.peers.process import (
+from synchub_dev.peers.process import (
     PeerError,
     ServerProcess,
     ensure_venv,
@@ -317,7 +317,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sync_engine.peers.bottlecrm", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m synchub_dev.peers.bottlecrm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="start a BottleCRM in DIR and print its connection URI")
     start.add_argument("dir", type=Path)

@@ -9,7 +9,7 @@ Every instance then starts ``trytond`` on a copy of that file (milliseconds) on 
     instance.stop()
 
 For PostgreSQL, ``start_postgres(admin_dsn)`` creates a fresh database from a PostgreSQL template
-database built the same way. People use ``python -m sync_engine.peers.tryton start|stop``.
+database built the same way. People use ``python -m synchub_dev.peers.tryton start|stop``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 
 import requests
 
-from sync_engine.peers.process import (
+from synchub_dev.peers.process import (
     PeerError,
     ServerProcess,
     ensure_venv,
@@ -353,7 +353,7 @@ def _set_up_company(instance: TrytonInstance) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sync_engine.peers.tryton")
+    parser = argparse.ArgumentParser(prog="python -m synchub_dev.peers.tryton")
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="start a Tryton server on a fresh copy of the template")
     start.add_argument("--workdir", type=Path, default=peers_dir() / "tryton-run")

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sync_engine.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
-from sync_engine.peers.process import stop_group
-from sync_engine.peers.tryton import TrytonInstance, TrytonPeer
+from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
+from synchub_dev.peers.process import stop_group
+from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 
 __all__ = ["STATE_FILE", "Servers", "prepare_templates", "read_servers", "start_servers", "stop_servers"]
 

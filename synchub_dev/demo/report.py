@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from sync_engine.demo.runner import DemoResult
+from synchub_dev.demo.runner import DemoResult
 
 __all__ = ["print_report"]
 

@@ -8,8 +8,8 @@ from typing import Any
 import requests
 
 from connectors.base import Connector, WriteRequest
-from sync_engine.demo import scenario
-from sync_engine.peers.bottlecrm import BottleCrmInstance
+from synchub_dev.demo import scenario
+from synchub_dev.peers.bottlecrm import BottleCrmInstance
 
 __all__ = ["SeedError", "edit_both_sides", "find_id", "seed_masters", "seed_sales"]
 

@@ -17,12 +17,12 @@ import yaml
 from connectors.base import Connector
 from sync_engine.config import Config, load_config
 from sync_engine.connections import env_var_name
-from sync_engine.demo import scenario, seed
-from sync_engine.demo.servers import Servers, prepare_templates, start_servers, stop_servers
 from sync_engine.flows import open_connector, run_flow
 from sync_engine.report import RunReport
 from sync_engine.store import Store
 from sync_engine.store.records import ConflictRecord
+from synchub_dev.demo import scenario, seed
+from synchub_dev.demo.servers import Servers, prepare_templates, start_servers, stop_servers
 
 __all__ = ["DemoFailed", "DemoResult", "FlowRun", "run_demo"]
 

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sync_engine.demo import DemoFailed, run_demo, stop_servers
-from sync_engine.demo.report import print_report
+from synchub_dev.demo import DemoFailed, run_demo, stop_servers
+from synchub_dev.demo.report import print_report
 
 DEFAULT_WORKDIR = Path(".synchub-demo")
 
