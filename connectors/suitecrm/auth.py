@@ -20,7 +20,7 @@ import requests
 from connectors.base import PermanentError, TransientError
 from connectors.suitecrm.settings import SuiteCrmSettings
 
-__all__ = ["Token", "TokenSource", "redact"]
+__all__ = ["Token", "TokenSource", "redact", "retry_after"]
 
 # Token-endpoint refusals that are about the credentials, not the server's health (SuiteCRM reports
 # them as HTTP 500 "unknown_error"; league/oauth2-server as 400/401).
@@ -129,12 +129,19 @@ class TokenSource:
         ):
             raise TransientError(
                 f"SuiteCRM token endpoint {s.token_url} answered {reply.status_code} "
-                f"to the {grant} grant: {safe}"
+                f"to the {grant} grant: {safe}",
+                retry_after=retry_after(reply),
             )
         raise PermanentError(
             f"SuiteCRM refused the {grant} grant at {s.token_url} ({reply.status_code}: {safe}); "
             + _fix(grant)
         )
+
+
+def retry_after(reply: requests.Response) -> float | None:
+    """Seconds from a ``Retry-After: <seconds>`` header, if there is one."""
+    value = reply.headers.get("Retry-After", "").strip()
+    return float(value) if value.isdigit() else None
 
 
 def _fix(grant: str) -> str:

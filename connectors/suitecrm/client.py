@@ -26,7 +26,7 @@ from typing import Any, Literal
 import requests
 
 from connectors.base import PermanentError, TransientError
-from connectors.suitecrm.auth import TokenSource
+from connectors.suitecrm.auth import TokenSource, retry_after
 from connectors.suitecrm.errors import refusal_from
 from connectors.suitecrm.settings import SuiteCrmSettings
 from connectors.suitecrm.values import (
@@ -317,10 +317,9 @@ class SuiteCrmClient:
                 )
             return body
         if status == 429 or status >= 500:
-            retry_after = reply.headers.get("Retry-After", "")
             raise TransientError(
                 f"SuiteCRM {method} {path} answered {status}: {_detail(body, reply)}",
-                retry_after=float(retry_after) if retry_after.isdigit() else None,
+                retry_after=retry_after(reply),
             )
         if status == 401:
             raise PermanentError(

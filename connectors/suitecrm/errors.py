@@ -20,7 +20,7 @@ _EXISTS = re.compile(r"^Bean (?P<module>\w+) with id (?P<id>\S+) is already exis
 _BAD_PROPERTY = re.compile(r"^Property (?P<field>\w+) in (?P<module>\w+) module is invalid")
 _BAD_FILTER_FIELD = re.compile(r"^Filter field (?P<field>\w+) in (?P<module>\w+) module is not found")
 _BAD_OPTION = re.compile(r'^The option "(?P<option>[^"]+)" with value (?P<value>.*) is invalid')
-_NO_MODULE = re.compile(r"^Module with name (?P<module>\S+) is not found")
+_NO_MODULE = re.compile(r"^Module (?:with name )?(?P<module>\S+) (?:is not found|does not exist)")
 _NOT_RELATED = re.compile(r"^Module with (?P<id>\S+) id is not related to (?P<module>\w+)")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 from dataclasses import dataclass, field
@@ -239,5 +240,7 @@ def sweep_orphans() -> list[int]:
                 timeout=120,
                 check=False,
             )
+            # a child of the dead session (e.g. the package installer) may have written on meanwhile
+            shutil.rmtree(owner.parent, ignore_errors=True)
             stopped.append(port)
     return stopped
