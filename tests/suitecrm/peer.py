@@ -174,12 +174,7 @@ class SuiteCrmInstance:
         )
 
     def stop(self) -> None:
-        subprocess.run(
-            ["bash", str(peer_scripts() / "stop_suitecrm.sh"), str(self.port)],
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
+        stop_port(self.port)
 
     def _tables(self) -> list[str]:
         rows = self.sql(
@@ -225,6 +220,16 @@ def start(*, seconds: bool = False) -> SuiteCrmInstance:
     return instance
 
 
+def stop_port(port: int) -> None:
+    """``stop_suitecrm.sh PORT``: the server's process group, its database and its folder."""
+    subprocess.run(
+        ["bash", str(peer_scripts() / "stop_suitecrm.sh"), str(port)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def sweep_orphans() -> list[int]:
     """Stop instances that a test session started and did not stop (its process is gone)."""
     stopped = []
@@ -234,12 +239,7 @@ def sweep_orphans() -> list[int]:
             if _process_start(int(pid_text)) == started:
                 continue  # its session is still running
             port = int(owner.parent.name.removeprefix("inst-"))
-            subprocess.run(
-                ["bash", str(peer_scripts() / "stop_suitecrm.sh"), str(port)],
-                capture_output=True,
-                timeout=120,
-                check=False,
-            )
+            stop_port(port)
             # a child of the dead session (e.g. the package installer) may have written on meanwhile
             shutil.rmtree(owner.parent, ignore_errors=True)
             stopped.append(port)
