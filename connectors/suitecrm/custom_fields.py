@@ -47,6 +47,13 @@ class CustomField:
 
 
 DROPDOWNS: dict[str, dict[str, str]] = {
+    "synchub_cost_method_list": {
+        "": "",
+        "standard": "Standard",
+        "average": "Average",
+        "fifo": "FIFO",
+        "actual": "Actual",
+    },
     "synchub_order_status_list": {
         "": "",
         "draft": "Draft",
@@ -91,6 +98,15 @@ FIELDS: tuple[CustomField, ...] = (
         "Cost date (ERP)",
         "date",
         "Date from which the ERP's cost applies.",
+    ),
+    CustomField(
+        "AOS_Products",
+        "synchub_cost_method_c",
+        "Cost method (ERP)",
+        "enum",
+        "How the ERP computes the cost.",
+        length=32,
+        options="synchub_cost_method_list",
     ),
     CustomField(
         "AOS_Quotes",
@@ -183,7 +199,7 @@ def manifest_php(fields: Iterable[CustomField] = FIELDS) -> str:
     fields = tuple(fields)
     manifest: dict[str, PhpValue] = {
         "name": "SyncHub fields",
-        "description": "Fields SyncHub fills: credit limit, payment terms, tax id, cost date, ERP order.",
+        "description": "Fields SyncHub fills: credit limit, payment terms, tax id, product cost, ERP order.",
         "author": "SyncHub",
         "version": PACKAGE_VERSION,
         "published_date": "2026-11-30",

@@ -245,6 +245,7 @@ def _settings(port: int, **extra: str) -> SuiteCrmSettings:
 
 
 UNAVAILABLE = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
+NOT_JSON = b"HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n<b>Fatal error</b>: x\n"
 TOO_MANY = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 0\r\n\r\n"
 
 
@@ -255,8 +256,9 @@ TOO_MANY = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length:
         (TOO_MANY, b"", 7.0),
         (TOKEN_ANSWER, UNAVAILABLE, None),
         (TOKEN_ANSWER, TOO_MANY, 7.0),
+        (TOKEN_ANSWER, NOT_JSON, None),
     ],
-    ids=["token-503", "token-429", "api-503", "api-429"],
+    ids=["token-503", "token-429", "api-503", "api-429", "api-200-not-json"],
 )
 def test_429_and_5xx_are_transient(
     http_stub: Callable[[bytes, bytes], int], token: bytes, api: bytes, retry_after: float | None

@@ -198,3 +198,46 @@ def test_a_case_has_a_number_status_priority_resolution_and_account(client: Suit
         "resolution": "Replaced",
         "account_id": account.id,
     }
+
+
+def test_create_and_update_answer_with_what_suitecrm_saved(client: SuiteCrmClient) -> None:
+    made = client.create("AOS_Products", {"name": "<B>x</B> a<b", "price": "1234567890.12345"})
+    read = client.get("AOS_Products", made.id, fields=["name", "price"]).attributes
+    assert (
+        {k: made.attributes[k] for k in ("name", "price")}
+        == read
+        == {
+            "name": "<b>x</b> a",
+            "price": "1234567890.123500",
+        }
+    )
+    patched = client.update("AOS_Products", made.id, {"price": "0.1234567"})
+    assert (
+        patched.attributes["price"] == "0.123457" == client.get("AOS_Products", made.id).attributes["price"]
+    )
+
+
+def test_suitecrm_validates_neither_required_fields_nor_dropdown_keys(client: SuiteCrmClient) -> None:
+    made = client.create("AOS_Products", {"name": "", "synchub_cost_method_c": "no-such-key"})
+    read = client.get("AOS_Products", made.id, fields=["name", "price", "synchub_cost_method_c"]).attributes
+    assert read == {
+        "name": "",
+        "price": "0.000000",
+        "synchub_cost_method_c": "no-such-key",
+    }  # price: required
+
+
+def test_deleting_a_quote_deletes_its_lines_and_deleted_records_cannot_be_listed(
+    suitecrm: SuiteCrmInstance, client: SuiteCrmClient
+) -> None:
+    quote = client.create("AOS_Quotes", {"name": "Q"})
+    line = client.create(
+        "AOS_Products_Quotes",
+        {"name": "l", "parent_type": "AOS_Quotes", "parent_id": quote.id, "product_unit_price": "1"},
+    )
+    client.delete("AOS_Quotes", quote.id)
+    assert _count(suitecrm, "aos_products_quotes", line.id) == [["1"]]
+    with pytest.raises(RecordNotFound):
+        client.get("AOS_Products_Quotes", line.id)
+    with pytest.raises(ApiRefusal):
+        client.page("AOS_Quotes", filters=[Filter("deleted", "eq", "1")])
