@@ -159,6 +159,9 @@ class WriteResult:
     transient: bool = False
     """A failure worth retrying in a later run (timeouts, locks); otherwise it is dead-lettered."""
     modified: datetime | None = None
+    record: NativeRecord | None = None
+    """What the system saved, when its answer to the write carries it (filled defaults, numbers
+    it assigned, values it trimmed). Without it the engine reads the record back by id."""
 
 
 class Connector(abc.ABC):
@@ -194,6 +197,13 @@ class Connector(abc.ABC):
             for record in page.records:
                 if not record.deleted:  # tombstones of delete-detecting connectors are not ids
                     yield record.id
+
+    def server_time(self) -> datetime | None:
+        """The system's time now, where the connector can tell; None: the engine uses its own clock.
+
+        Overlap windows are anchored on when a read began, in the clock of the records' change marks.
+        """
+        return None
 
     def needs_id_reconciliation(self, entity: str) -> bool:
         """True when the last ``read_changes`` of ``entity`` may have missed deletions (e.g. a cursor

@@ -12,10 +12,11 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from connectors.base import available_connectors
 from sync_engine.model import ENTITIES, bare_annotation
@@ -67,6 +68,33 @@ class SystemConfig(_Strict):
 MatchRule = list[str]
 
 
+MASTER_ENTITIES = frozenset({"customer", "product"})
+"""ERP master data: a delete on one side deactivates it on the other by default (``deletes: archive``)."""
+
+RECONCILE_PRESETS = {
+    "always": timedelta(0),
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+    "weekly": timedelta(weeks=1),
+}
+_INTERVAL = re.compile(r"^(\d+)\s*([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def reconcile_interval(value: str) -> timedelta | None:
+    """``reconcile_deletes`` as an interval: None for ``never``; raises ValueError for bad text."""
+    if value == "never":
+        return None
+    if value in RECONCILE_PRESETS:
+        return RECONCILE_PRESETS[value]
+    found = _INTERVAL.match(value.strip())
+    if found is None or int(found.group(1)) == 0:
+        raise ValueError(
+            f"{value!r} is not an interval; use always, hourly, daily, weekly, never, or e.g. 6h, 30m, 2d"
+        )
+    return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+
+
 class FlowConfig(_Strict):
     """One entity synced between two systems."""
 
@@ -82,7 +110,13 @@ class FlowConfig(_Strict):
     """Natural-key rules tried in order; each rule is a list of fields that must all be equal."""
     field_owners: dict[str, Literal["erp", "crm"]] = Field(default_factory=dict)
     conflict_policy: Literal["manual", "newest", "erp", "crm"] = "manual"
-    deletes: Literal["propagate", "ignore"] = "propagate"
+    deletes: Literal["propagate", "archive", "ignore"] | None = None
+    """What a delete on one side does on the other: ``propagate`` deletes it there, ``archive``
+    deactivates it (``active: false``), ``ignore`` leaves it. Default: archive for ERP master data
+    (customers, products), propagate for the rest."""
+    reconcile_deletes: str = "daily"
+    """How often systems that leave no trace of deletions (and are read through a cursor) get every id
+    compared with the links to find them: always, hourly, daily, weekly, never, or e.g. ``6h``."""
     overlap_seconds: int = Field(default=120, ge=0)
     batch_size: int = Field(default=200, ge=1, le=10_000)
     page_size: int = Field(default=500, ge=1, le=10_000)
@@ -102,6 +136,24 @@ class FlowConfig(_Strict):
     @classmethod
     def _bare_string_is_one_dependency(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("reconcile_deletes", mode="before")
+    @classmethod
+    def _reconcile_is_an_interval(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            reconcile_interval(value)
+        return value
+
+    @model_validator(mode="after")
+    def _default_deletes(self) -> FlowConfig:
+        if self.deletes is None:
+            self.deletes = "archive" if self.entity in MASTER_ENTITIES else "propagate"
+        return self
+
+    @property
+    def reconcile_every(self) -> timedelta | None:
+        """``reconcile_deletes`` as an interval (None: never)."""
+        return reconcile_interval(self.reconcile_deletes)
 
 
 class Config(_Strict):
@@ -415,6 +467,12 @@ def _flow_problems(
     fields = sorted(ENTITIES[entity].model_fields) if isinstance(entity, str) and entity in ENTITIES else None
     if fields is not None:
         yield from _field_name_problems(problem, entity, fields, flow)
+        if flow.get("deletes") == "archive" and "active" not in fields:
+            yield problem(
+                ("deletes",),
+                f"archive needs an 'active' field, and {entity} has none",
+                "use deletes: propagate or ignore (archive suits customers and products)",
+            )
 
     depends_on = flow.get("depends_on")
     deps = [depends_on] if isinstance(depends_on, str) else depends_on if isinstance(depends_on, list) else []

@@ -22,6 +22,7 @@ natural key.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,7 @@ from typing import Any
 
 from connectors.base import (
     Connector,
+    ConnectorError,
     Cursor,
     NativeRecord,
     Page,
@@ -40,12 +42,14 @@ from connectors.base import (
 )
 from sync_engine.identity import KeyIndex, natural_keys, record_hash
 from sync_engine.mapping import Mapping, MappingError, UnresolvedReference
-from sync_engine.merge import MergePolicy, MergeResult, SideState, merge
+from sync_engine.merge import MergePolicy, MergeResult, SideState, merge, values_equal
 from sync_engine.model import entity_model
 from sync_engine.report import PlannedWrite, RunReport, SideCounts
 from sync_engine.retrying import RetryPolicy
 from sync_engine.sides import OTHER, Change, ReferenceLookup, Rejection, Role, Side
-from sync_engine.store import AuditEntry, LinkRecord, Store
+from sync_engine.store import AuditEntry, CursorState, LinkRecord, Store
+
+log = logging.getLogger(__name__)
 
 Hook = Callable[[str], None]
 Progress = Callable[[str, int], None]
@@ -64,6 +68,8 @@ class FlowSpec:
     field_owners: dict[str, str] = field(default_factory=dict)
     match_keys: list[list[str]] = field(default_factory=list)
     deletes: str = "propagate"
+    reconcile_every: timedelta | None = timedelta(days=1)
+    """How often ids of a cursor system without delete tracking are compared with the links."""
     overlap_seconds: int = 120
     batch_size: int = 200
     page_size: int = 500
@@ -80,6 +86,7 @@ class FlowSpec:
             field_owners=dict(flow.field_owners),
             match_keys=[list(rule) for rule in flow.match_keys],
             deletes=flow.deletes,
+            reconcile_every=flow.reconcile_every,
             overlap_seconds=flow.overlap_seconds,
             batch_size=flow.batch_size,
             page_size=flow.page_size,
@@ -97,10 +104,52 @@ class _Item:
     requests: dict[str, WriteRequest] = field(default_factory=dict)
     resolution_ids: list[int] = field(default_factory=list)
     held: dict[str, dict[str, Any]] = field(default_factory=dict)
+    snapshot: dict[str, Any] | None = None
+    """The snapshot after the writes, from what the targets saved (None: the merge's snapshot)."""
+    as_saved: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per side, fields it saved differently from the snapshot and the other side cannot take."""
+    settle: dict[str, WriteRequest] = field(default_factory=dict)
+    """Follow-up writes: values one target filled in or changed, for the other side to hold too."""
+    settled_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    read_back: set[str] = field(default_factory=set)
+    """Sides whose saved record was read back after this run's write."""
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _source(system: str, record_id: str, native: Any) -> dict[str, Any]:
+    """A dead letter's source record, with the hash that tells a later run whether it changed."""
+    digest = record_hash(native) if isinstance(native, dict) else None
+    return {"system": system, "id": record_id, "hash": digest}
+
+
+@dataclass
+class _ReadState:
+    """One side's read in this run: when it began, the mark it reached, whether ids were compared."""
+
+    started: datetime
+    high: Cursor | None = None
+    reconciled: bool = False
+
+
+def _resume_point(stored: CursorState | None, overlap_seconds: int) -> Cursor | None:
+    """Where a cursor read resumes.
+
+    A transaction that began before our last read may commit after it, with a change mark older than
+    our cursor; we allow ``overlap_seconds`` for that. Such a record's mark is later than (last read's
+    start - overlap), so the read goes back to that point, and no further: once the last read began
+    more than the overlap after the cursor's mark, it resumes exactly at the mark and re-reads nothing.
+    """
+    if stored is None:
+        return None
+    if overlap_seconds:
+        anchor = stored.read_at or stored.modified  # cursors saved before read times were kept
+        window = anchor - timedelta(seconds=overlap_seconds)
+        if window < stored.modified:
+            return Cursor(window, "")
+    return Cursor(stored.modified, stored.record_id)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -181,6 +230,7 @@ class FlowRunner:
                     )
                 raise
             status = "partial" if report.dead_letters or report.deferred else "success"
+            report.open_conflicts = self.store.count_conflicts(flow=spec.name)
             report.finish(status)
             if report.run_id is not None:
                 self.store.finish_run(report.run_id, status=status, counts=report.counts())
@@ -194,20 +244,22 @@ class FlowRunner:
         # Most runs of a settled flow have no open conflict to supersede: skip that lookup per batch.
         self._conflicts_open = self.store.count_conflicts(flow=spec.name) > 0
         retries = self._load_retries()
+        self._waiting = self._load_waiting()
+        self._resumed: dict[int, tuple[str, str]] = {}
 
         # 1. the first side, completely; keep what changed
         spool = _Spool()
-        cursors: dict[str, Cursor | None] = {}
+        reads: dict[str, _ReadState] = {}
         first_side = self.sides[first]
         other_system = self.sides[second].system
-        for changes in self._changes(first_side, retries.get(first, []), cursors, reconcile_deletes):
+        for changes in self._changes(first_side, retries.get(first, []), reads, reconcile_deletes):
             for ch in changes:
                 spool.add(ch, other_system, spec.match_keys, self._cid_for(ch))
         self.hook("after_read")
 
         # 2. stream the second side
         second_side = self.sides[second]
-        for changes in self._changes(second_side, retries.get(second, []), cursors, reconcile_deletes):
+        for changes in self._changes(second_side, retries.get(second, []), reads, reconcile_deletes):
             for ch in changes:
                 self._pair_and_merge(ch, first, spool)
             self._flush_if_full()
@@ -229,20 +281,25 @@ class FlowRunner:
         self._apply_untouched_resolutions()
         self._flush()
 
-        # 5. cursors and retried dead letters
+        # 5. cursors, reconciliations and dead letters this run settled
         if not self.dry_run:
             with self.store.transaction() as tx:
-                for role, cursor in cursors.items():
-                    if cursor is not None:
+                for role, read in reads.items():
+                    system = self.sides[role].system
+                    if read.high is not None:
                         self.store.set_cursor(
-                            spec.name, self.sides[role].system, cursor.modified, cursor.id, tx=tx
+                            spec.name, system, read.high.modified, read.high.id, read_at=read.started, tx=tx
                         )
+                    if read.reconciled:
+                        self.store.set_reconciled(spec.name, system, read.started, tx=tx)
                 done = [
                     dl_id
                     for role_retries in retries.values()
                     for dl_id, system, ext_id in role_retries
                     if (system, ext_id) not in self._failed_keys
                 ]
+                # records that waited on an open dead letter, changed, and went through this time
+                done += [dl_id for dl_id, key in self._resumed.items() if key not in self._failed_keys]
                 if done:
                     self.store.set_dead_letter_status(done, "resolved", tx=tx)
         self.hook("after_commit")
@@ -253,12 +310,13 @@ class FlowRunner:
         self,
         side: Side,
         retries: list[tuple[int, str, str]],
-        cursors: dict[str, Cursor | None],
+        reads: dict[str, _ReadState],
         reconcile_deletes: bool,
     ) -> Iterator[list[Change]]:
         """Pages of changes of one side: retried dead letters first, then the change stream."""
         spec = self.spec
         report = self.report
+        read = reads[side.role] = _ReadState(started=side.connector.server_time() or _now())
         retried: set[str] = set()
         if retries:
             ids = [ext_id for _, _, ext_id in retries]
@@ -267,18 +325,11 @@ class FlowRunner:
             yield self._prepare(side, records)
 
         stored = self.store.get_cursor(spec.name, side.system) if side.tracks_changes else None
-        since: Cursor | None = None
-        if stored is not None:
-            # Re-read an overlap window before the cursor: a transaction that started earlier may
-            # commit after our last read with an older timestamp. Without a window, resume at the
-            # exact (modified, id) mark.
-            if spec.overlap_seconds:
-                since = Cursor(stored.modified - timedelta(seconds=spec.overlap_seconds), "")
-            else:
-                since = Cursor(stored.modified, stored.record_id)
+        since = _resume_point(stored, spec.overlap_seconds)
         high = Cursor(stored.modified, stored.record_id) if stored is not None else None
+        reconcile = side.tracks_changes and (reconcile_deletes or self._reconcile_due(side, read.started))
         overlap_seen: set[str] = set()
-        seen_all: set[str] | None = set() if (not side.tracks_changes or reconcile_deletes) else None
+        seen_all: set[str] | None = set() if (not side.tracks_changes or reconcile) else None
         for records in self._read_pages(side, since):
             report.sides[side.role].read += len(records)
             fresh: list[NativeRecord] = []
@@ -301,14 +352,23 @@ class FlowRunner:
             self.progress(f"read {side.system}", len(records))
             yield self._prepare(side, fresh)
         if side.tracks_changes:
-            cursors[side.role] = high
-            if seen_all is None and side.connector.needs_id_reconciliation(spec.entity):
+            read.high = high
+            if not reconcile and side.connector.needs_id_reconciliation(spec.entity):
                 # The change feed cannot report every deletion this time: compare ids instead.
-                seen_all, reconcile_deletes = set(), True
+                reconcile = True
+        if reconcile:
+            seen_all = set(self.retry.call(lambda: list(side.connector.list_ids(spec.entity))))
+            read.reconciled = True
         if seen_all is not None:
-            if reconcile_deletes and side.tracks_changes:
-                seen_all = set(self.retry.call(lambda: list(side.connector.list_ids(spec.entity))))
             yield from self._vanished(side, seen_all)
+
+    def _reconcile_due(self, side: Side, now: datetime) -> bool:
+        """A cursor system that leaves no trace of deletions gets its ids compared on the flow's schedule."""
+        every = self.spec.reconcile_every
+        if every is None or side.connector.capabilities.delete_detection:
+            return False
+        last = self.store.reconciled_at(self.spec.name, side.system)
+        return last is None or now - last >= every
 
     def _read_pages(self, side: Side, since: Cursor | None) -> Iterator[list[NativeRecord]]:
         """The connector's pages, restarted after the last good page when a transient error strikes."""
@@ -359,6 +419,8 @@ class FlowRunner:
             yield batch
 
     def _prepare(self, side: Side, records: list[NativeRecord]) -> list[Change]:
+        if self._waiting and records:
+            records = self._without_waiting(side, records)
         if not records:
             return []
         with self.report.timed("identify"):
@@ -376,6 +438,21 @@ class FlowRunner:
                         link.external_ids[side.system] = rec.id
                         links[rec.id] = link
         return side.prepare(records, links, self.report, self._reject)
+
+    def _without_waiting(self, side: Side, records: list[NativeRecord]) -> list[NativeRecord]:
+        """Leave out records that failed for good before and have not changed since: they wait for
+        a change or ``synchub deadletters retry`` instead of failing again on every run."""
+        kept = []
+        for rec in records:
+            waiting = self._waiting.get((side.system, rec.id))
+            if waiting is not None:
+                dl_id, digest = waiting
+                if not rec.deleted and digest == record_hash(rec.data):
+                    self.report.sides[side.role].waiting += 1
+                    continue
+                self._resumed[dl_id] = (side.system, rec.id)  # changed: try again, resolve if it passes
+            kept.append(rec)
+        return kept
 
     # ------------------------------------------------------------------ deciding
 
@@ -429,13 +506,14 @@ class FlowRunner:
     def _duplicate(self, ch: Change, matches: list[str]) -> None:
         """Several candidates share the natural key: a person decides, SyncHub never guesses."""
         self.report.duplicates += 1
-        self.report.conflicts += 1
+        cid = f"duplicate:{ch.side.system}:{ch.ext_id}"
         if self.dry_run:
+            self.report.conflicts += not self.store.open_conflicts_for(self.spec.name, [cid])
             return
-        self.store.open_conflict(
+        _, opened = self.store.report_conflict(
             flow=self.spec.name,
             entity=self.spec.entity,
-            canonical_id=f"duplicate:{ch.side.system}:{ch.ext_id}",
+            canonical_id=cid,
             field="*",
             base=None,
             values={ch.side.role: ch.record, "candidates": matches},
@@ -444,6 +522,7 @@ class FlowRunner:
             kind="duplicate",
             run_id=self.report.run_id,
         )
+        self.report.conflicts += opened
 
     def _state(
         self, role: str, ch: Change | None, link: LinkRecord | None, base: dict[str, Any] | None
@@ -562,8 +641,11 @@ class FlowRunner:
             return
         report = self.report
         if self.dry_run:
+            held = any(i.result.conflicts for i in items)
+            already = self.store.open_conflicts_for(self.spec.name, [i.cid for i in items]) if held else {}
             for item in items:
-                self._count_conflicts(item)
+                known = {c.field for c in already.get(item.cid, ())}
+                report.conflicts += sum(c.field not in known for c in item.result.conflicts)
                 for role, req in item.requests.items():
                     side = self.sides[role]
                     report.plan.append(
@@ -571,17 +653,195 @@ class FlowRunner:
                     )
                     self._count_write(role, req.op)
             return
-        results: dict[tuple[str, str], WriteResult] = {}
         with report.timed("write"):
-            for role in ("erp", "crm"):
-                reqs = [item.requests[role] for item in items if role in item.requests]
-                if reqs:
-                    for res in self._write(self.sides[role], reqs):
-                        results[(role, res.ref)] = res
+            results = self._write_all(items, lambda item: item.requests)
         self.hook("after_write")
+        with report.timed("settle"):
+            settled = self._settle(items, results)
         with report.timed("commit"):
-            self._commit(items, results)
+            self._commit(items, results, settled)
         self.progress("written", len(items))
+
+    def _write_all(
+        self, items: list[_Item], requests_of: Callable[[_Item], dict[str, WriteRequest]]
+    ) -> dict[tuple[str, str], WriteResult]:
+        results: dict[tuple[str, str], WriteResult] = {}
+        for role in ("erp", "crm"):
+            reqs = [requests_of(item)[role] for item in items if role in requests_of(item)]
+            if reqs:
+                for res in self._write(self.sides[role], reqs):
+                    results[(role, res.ref)] = res
+        return results
+
+    # ------------------------------------------------------------------ settling
+
+    def _settle(
+        self, items: list[_Item], results: dict[tuple[str, str], WriteResult]
+    ) -> dict[tuple[str, str], WriteResult]:
+        """Make each link's snapshot what the targets saved, not what we sent.
+
+        A target may fill in what we left empty (Tryton: the company currency), assign values (order
+        numbers, states after its own workflow) or render a value its way. Such a value goes to the
+        other side in a follow-up write when it can take it; when it cannot, the link remembers it as
+        that side's rendering (``meta.as_saved``), so the next run does not take it for a change.
+        """
+        saved = self._read_back(items, lambda item: item.requests, results)
+        for item in items:
+            self._plan_settle(item, results, saved)
+        if not any(item.settle for item in items):
+            return {}
+        settled = self._write_all(items, lambda item: item.settle)
+        saved_again = self._read_back(items, lambda item: item.settle, settled)
+        for item in items:
+            self._check_settled(item, settled, saved_again)
+        return settled
+
+    def _read_back(
+        self,
+        items: list[_Item],
+        requests_of: Callable[[_Item], dict[str, WriteRequest]],
+        results: dict[tuple[str, str], WriteResult],
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """(role, canonical id) -> the record as the side saved it, canonical, for written records."""
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for role, side in self.sides.items():
+            targets: dict[str, _Item] = {}
+            natives: dict[str, NativeRecord] = {}
+            for item in items:
+                req = requests_of(item).get(role)
+                res = results.get((role, req.ref)) if req is not None else None
+                if req is None or res is None or not res.ok or req.op == "delete" or not (res.id or req.id):
+                    continue
+                ext = str(res.id or req.id)
+                targets[ext] = item
+                if res.record is not None:
+                    natives[ext] = res.record
+            missing = [ext for ext in targets if ext not in natives]
+            if missing:
+                try:
+                    records = self.retry.call(
+                        lambda side=side, missing=missing: side.connector.read_by_ids(
+                            self.spec.entity, missing
+                        )
+                    )
+                except ConnectorError as exc:
+                    # the snapshot stays what we sent; the next run sees any difference as a change
+                    log.warning("could not read back %d %s records from %s: %s",
+                                len(missing), self.spec.entity, side.system, exc)  # fmt: skip
+                    records = []
+                natives.update((rec.id, rec) for rec in records)
+            for ext, rec in natives.items():
+                item = targets.get(ext)
+                if item is not None and item.result.merged is not None:
+                    canon = side.canonical(rec, item.result.merged)
+                    if canon is not None:
+                        out[(role, item.cid)] = canon
+        return out
+
+    def _plan_settle(
+        self, item: _Item, results: dict[tuple[str, str], WriteResult], saved: dict[tuple[str, str], dict]
+    ) -> None:
+        merged = item.result.merged
+        if merged is None:
+            return
+        held = {top for values in item.held.values() for top in values}
+        differences: dict[str, dict[str, Any]] = {}
+        for role in ("erp", "crm"):
+            record = saved.get((role, item.cid))
+            if record is None:
+                continue
+            item.read_back.add(role)
+            names = self.sides[role].read_fields or frozenset(record)
+            differences[role] = {
+                name: record.get(name)
+                for name in names
+                if name not in held and not values_equal(name, record.get(name), merged.get(name))
+            }
+        snapshot = dict(item.result.snapshot if item.result.snapshot is not None else merged)
+        for role, changed in differences.items():
+            other_role = OTHER[role]
+            other = self.sides[other_role]
+            settle: dict[str, Any] = {}
+            for name, value in changed.items():
+                if name in differences.get(other_role, {}):
+                    # both targets saved it their own way: each keeps its rendering
+                    item.as_saved.setdefault(role, {})[name] = value
+                elif other.read_fields and name not in other.read_fields:
+                    snapshot[name] = value  # the other side never holds this field
+                elif self._can_take(item, other_role, name, results):
+                    settle[name] = value
+                    snapshot[name] = value
+                else:
+                    item.as_saved.setdefault(role, {})[name] = value
+            if settle:
+                request = self._settle_request(item, other_role, {**merged, **settle}, settle, results)
+                if request is None:
+                    for name, value in settle.items():
+                        item.as_saved.setdefault(role, {})[name] = value
+                        snapshot[name] = merged.get(name)
+                else:
+                    item.settle[other_role] = request
+                    item.settled_values[other_role] = settle
+        item.snapshot = snapshot
+
+    def _can_take(
+        self, item: _Item, role: str, name: str, results: dict[tuple[str, str], WriteResult]
+    ) -> bool:
+        """Whether side ``role`` can be written ``name`` in a follow-up write of this item."""
+        side = self.sides[role]
+        if not side.writable or name not in side.writes or self._ext_id(item, role, results) is None:
+            return False
+        gone = role in item.link.meta.get("deleted", ()) or any(
+            ch.deleted for ch in item.sources if ch.side.role == role
+        )
+        req = item.requests.get(role)
+        failed = req is not None and not results[(role, req.ref)].ok
+        return not gone and not failed and (req is None or req.op != "delete")
+
+    def _ext_id(self, item: _Item, role: str, results: dict[tuple[str, str], WriteResult]) -> str | None:
+        system = self.sides[role].system
+        req = item.requests.get(role)
+        if req is not None and req.op == "create":
+            res = results.get((role, req.ref))
+            return res.id if res is not None and res.ok else None
+        return item.link.external_ids.get(system)
+
+    def _settle_request(
+        self,
+        item: _Item,
+        role: str,
+        record: dict[str, Any],
+        values: dict[str, Any],
+        results: dict[tuple[str, str], WriteResult],
+    ) -> WriteRequest | None:
+        side = self.sides[role]
+        try:
+            data = side.mapping.to_native(record, side.refs, fields=set(values))
+        except MappingError as exc:
+            log.warning("%s %s %s: cannot write back %s: %s", side.system, self.spec.entity, item.cid,
+                        sorted(values), exc)  # fmt: skip
+            return None
+        return WriteRequest("update", item.cid, data, self._ext_id(item, role, results)) if data else None
+
+    def _check_settled(
+        self, item: _Item, settled: dict[tuple[str, str], WriteResult], saved: dict[tuple[str, str], dict]
+    ) -> None:
+        """After the follow-up writes: what failed stays each side's own; what was saved differently
+        again is that side's rendering."""
+        assert item.snapshot is not None
+        merged = item.result.merged or {}
+        for role, req in item.settle.items():
+            values = item.settled_values[role]
+            origin = OTHER[role]
+            if not settled[(role, req.ref)].ok:
+                for name, value in values.items():
+                    item.as_saved.setdefault(origin, {})[name] = value
+                    item.snapshot[name] = merged.get(name)
+                continue
+            record = saved.get((role, item.cid))
+            for name, value in values.items():
+                if record is not None and not values_equal(name, record.get(name), value):
+                    item.as_saved.setdefault(role, {})[name] = record.get(name)
 
     def _write(self, side: Side, requests: list[WriteRequest]) -> list[WriteResult]:
         out: list[WriteResult] = []
@@ -606,7 +866,12 @@ class FlowRunner:
             out.extend(got)
         return out
 
-    def _commit(self, items: list[_Item], results: dict[tuple[str, str], WriteResult]) -> None:
+    def _commit(
+        self,
+        items: list[_Item],
+        results: dict[tuple[str, str], WriteResult],
+        settled: dict[tuple[str, str], WriteResult],
+    ) -> None:
         now = _now()
         spec = self.spec
         links: list[LinkRecord] = []
@@ -639,32 +904,32 @@ class FlowRunner:
                             deleted.add(role)
                         elif req.op == "create":
                             deleted.discard(role)
-                        audit.append(
-                            AuditEntry(
-                                run_id=self.report.run_id,
-                                flow=spec.name,
-                                system=side.system,
-                                entity=spec.entity,
-                                external_id=res.id or req.id,
-                                op=req.op,
-                                before=self._before(link, req, item.result, role),
-                                after=self._after(req, item.result, role),
-                                at=now,
-                            )
-                        )
+                        written = self._written(side, req, item, getattr(item.result, f"{role}_patch"))
+                        audit.append(self._audit(link, side, req, res, written, now))
                     else:
                         all_ok = False
                         self.report.sides[role].failed += 1
                         self._write_failed(item, side, req, res, tx)
+                for role, req in item.settle.items():
+                    side = self.sides[role]
+                    res = settled[(role, req.ref)]
+                    if res.ok:
+                        self._count_write(role, req.op)
+                        written = self._written(side, req, item, item.settled_values[role])
+                        audit.append(self._audit(link, side, req, res, written, now))
+                    else:  # the main write stands; this side keeps its own value (meta.as_saved)
+                        self.report.sides[role].failed += 1
+                        self._write_failed(item, side, req, res, tx)
                 if all_ok:
-                    snapshot = item.result.snapshot
-                    meta = {k: v for k, v in link.meta.items() if k not in ("held", "deleted")}
+                    snapshot = item.snapshot if item.snapshot is not None else item.result.snapshot
+                    meta = {k: v for k, v in link.meta.items() if k not in ("held", "deleted", "as_saved")}
                     if deleted:
                         meta["deleted"] = sorted(deleted)
-                    else:
-                        meta.pop("deleted", None)
                     if item.held:
                         meta["held"] = item.held
+                    as_saved = self._as_saved(item)
+                    if as_saved:
+                        meta["as_saved"] = as_saved
                     links.append(
                         replace(
                             link,
@@ -706,22 +971,57 @@ class FlowRunner:
         return record_hash(snapshot)
 
     @staticmethod
-    def _before(link: LinkRecord, req: WriteRequest, result: MergeResult, role: str) -> dict[str, Any] | None:
-        """The fields as they were before the write (canonical form)."""
-        if link.snapshot is None or req.op == "create":
-            return None
+    def _written(side: Side, req: WriteRequest, item: _Item, patch: dict[str, Any]) -> dict[str, Any] | None:
+        """The canonical fields a write sent: what the side's mapping writes of the patch (a field the
+        mapping only reads, like the lines of a CRM's accepted quote, was not written)."""
         if req.op == "delete":
-            return dict(link.snapshot)
-        return {f: link.snapshot.get(f) for f in getattr(result, f"{role}_patch")}
+            return None
+        source = item.result.merged or {} if req.op == "create" else patch
+        writes = side.writes
+        return {name: value for name, value in source.items() if not writes or name in writes}
+
+    def _audit(
+        self,
+        link: LinkRecord,
+        side: Side,
+        req: WriteRequest,
+        res: WriteResult,
+        written: dict[str, Any] | None,
+        at: datetime,
+    ) -> AuditEntry:
+        before: dict[str, Any] | None = None
+        if link.snapshot is not None and req.op != "create":
+            before = dict(link.snapshot) if written is None else {f: link.snapshot.get(f) for f in written}
+        return AuditEntry(
+            run_id=self.report.run_id,
+            flow=self.spec.name,
+            system=side.system,
+            entity=self.spec.entity,
+            external_id=res.id or req.id,
+            op=req.op,
+            before=before,
+            after=written,
+            at=at,
+        )
 
     @staticmethod
-    def _after(req: WriteRequest, result: MergeResult, role: str) -> dict[str, Any] | None:
-        """The fields as written (canonical form)."""
-        if req.op == "delete":
-            return None
-        if req.op == "create":
-            return dict(result.merged or {})
-        return dict(getattr(result, f"{role}_patch"))
+    def _as_saved(item: _Item) -> dict[str, dict[str, Any]]:
+        """Each side's own rendering of fields it cannot have the same as the other (see _settle)."""
+        previous = item.link.meta.get("as_saved", {})
+        out: dict[str, dict[str, Any]] = {}
+        for role in ("erp", "crm"):
+            kept = dict(previous.get(role, {}))
+            source = next((ch for ch in item.sources if ch.side.role == role), None)
+            if role in item.read_back or (source is not None and source.deleted):
+                kept = {}
+            elif source is not None:  # read this run: what it still holds as saved stays
+                kept = {name: value for name, value in kept.items() if name in source.echoed}
+            for name in item.settled_values.get(role, {}):
+                kept.pop(name, None)
+            kept.update(item.as_saved.get(role, {}))
+            if kept:
+                out[role] = kept
+        return out
 
     def _write_failed(self, item: _Item, side: Side, req: WriteRequest, res: WriteResult, tx: Any) -> None:
         """A record the target refused: dead letter it, with what to re-read to try again."""
@@ -743,6 +1043,7 @@ class FlowRunner:
                 "retry": {"role": src.side.role, "system": src.side.system, "id": src.ext_id}
                 if src
                 else None,
+                "sources": [_source(s.side.system, s.ext_id, s.native) for s in item.sources],
             },
             run_id=self.report.run_id,
             tx=tx,
@@ -752,9 +1053,8 @@ class FlowRunner:
             self.store.set_dead_letter_status([dl_id], "retrying", tx=tx)
 
     def _open_conflicts(self, item: _Item, tx: Any) -> None:
-        self._count_conflicts(item)
         for c in item.result.conflicts:
-            self.store.open_conflict(
+            _, opened = self.store.report_conflict(
                 flow=self.spec.name,
                 entity=self.spec.entity,
                 canonical_id=item.cid,
@@ -767,9 +1067,7 @@ class FlowRunner:
                 run_id=self.report.run_id,
                 tx=tx,
             )
-
-    def _count_conflicts(self, item: _Item) -> None:
-        self.report.conflicts += len(item.result.conflicts)
+            self.report.conflicts += opened
 
     def _count_write(self, role: str, op: str) -> None:
         counts = self.report.sides[role]
@@ -802,12 +1100,25 @@ class FlowRunner:
             payload={
                 "native": rej.payload,
                 "retry": {"role": rej.side.role, "system": rej.side.system, "id": rej.ext_id},
+                "sources": [_source(rej.side.system, rej.ext_id, rej.payload)],
             },
             run_id=self.report.run_id,
         )
         if rej.deferred:
             # Deferred records wait for their reference; every run re-reads them until it is linked.
             self.store.set_dead_letter_status([dl_id], "retrying")
+
+    def _load_waiting(self) -> dict[tuple[str, str], tuple[int, str]]:
+        """(system, record id) -> (dead letter id, hash of the native record when it failed), for the
+        source records of this flow's open dead letters."""
+        systems = {side.system for side in self.sides.values()}
+        out: dict[tuple[str, str], tuple[int, str]] = {}
+        for dl in self.store.list_dead_letters(status="open", flow=self.spec.name, limit=100_000):
+            payload = dl.payload if isinstance(dl.payload, dict) else {}
+            for src in payload.get("sources") or ():
+                if src.get("system") in systems and src.get("hash"):
+                    out[(src["system"], str(src["id"]))] = (dl.id, src["hash"])
+        return out
 
     def _load_retries(self) -> dict[str, list[tuple[int, str, str]]]:
         """Dead letters marked for retry, grouped by the role whose record must be re-read."""

@@ -28,9 +28,11 @@ overwritten and nothing is ever written to the source. A target-side delete is a
 record is created again there (unless ``deletes='ignore'``).
 
 Deletes in two-way flows: one side deleted and the other unchanged -> ``propagate`` deletes it on the
-other side, ``ignore`` does nothing. One side deleted and the other updated -> ``manual`` opens a
+other side, ``archive`` deactivates it there (``active: false``; for entities with an ``active`` field,
+the ERP's master data), ``ignore`` does nothing. One side deleted and the other updated -> ``manual`` opens a
 conflict of kind ``delete`` (path ``*``), ``erp``/``crm`` that side wins (delete, or create again),
-``newest`` the later change wins (erp on a tie). Field owners do not decide deletes.
+``newest`` the later change wins (erp on a tie). Field owners do not decide deletes. Under
+``archive`` every delete the rules above would write becomes that deactivation, in one-way flows too.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class MergePolicy:
     field_owners: Mapping[str, Role] = field(default_factory=dict)
     """Top-level field -> the side that always wins it (for lists: every item and item field)."""
     direction: Literal["both", "erp_to_crm", "crm_to_erp"] = "both"
-    deletes: Literal["propagate", "ignore"] = "propagate"
+    deletes: Literal["propagate", "archive", "ignore"] = "propagate"
 
     @property
     def source(self) -> Role | None:
@@ -356,6 +358,44 @@ def merge(
     (where they differ from it) and becomes the new base. For the record path ``*`` the value is
     None (delete everywhere) or the whole record to keep on both sides.
     """
+    result = _merge(base, erp, crm, policy, resolutions)
+    return _archived(result, erp, crm) if policy.deletes == "archive" else result
+
+
+def _archived(result: MergeResult, erp: SideState, crm: SideState) -> MergeResult:
+    """Every delete the merge decided, as a deactivation of the side that still holds the record."""
+    if "delete" not in (result.erp_action, result.crm_action):
+        return result
+    actions: dict[str, Action] = {"erp": result.erp_action, "crm": result.crm_action}
+    patches = {"erp": result.erp_patch, "crm": result.crm_patch}
+    merged: dict[str, Any] | None = None
+    for role, state in (("erp", erp), ("crm", crm)):
+        if actions[role] != "delete":
+            continue
+        assert state.record is not None  # a delete is only decided for a side that holds the record
+        merged = {**state.record, "active": False}
+        if state.record.get("active") is False:
+            actions[role], patches[role] = "none", {}
+        else:
+            actions[role], patches[role] = "update", {"active": False}
+    return MergeResult(
+        merged=merged,
+        erp_action=actions["erp"],
+        crm_action=actions["crm"],
+        erp_patch=patches["erp"],
+        crm_patch=patches["crm"],
+        conflicts=result.conflicts,
+        snapshot=merged,
+    )
+
+
+def _merge(
+    base: dict[str, Any] | None,
+    erp: SideState,
+    crm: SideState,
+    policy: MergePolicy,
+    resolutions: Mapping[str, Any],
+) -> MergeResult:
     sides = {"erp": erp, "crm": crm}
     present = {role: state.record if not state.deleted else None for role, state in sides.items()}
     source = policy.source

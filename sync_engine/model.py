@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 __all__ = [
     "ENTITIES",
@@ -38,6 +38,7 @@ __all__ = [
     "SalesOrder",
     "UtcDateTime",
     "bare_annotation",
+    "decimal_text",
     "entity_model",
     "to_canonical_dict",
     "validate_canonical",
@@ -59,9 +60,35 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 """ISO 3166-1 alpha-2 code, e.g. DE."""
 
+
+def decimal_text(value: Decimal) -> str:
+    """The one text of a number, whatever its exponent: ``2``, ``2.0`` and ``2.00`` are all ``"2"``.
+
+    Systems store numbers with their own scale (Tryton reads a quantity as ``2.0``, BottleCRM as
+    ``2.00``); merging, hashing and echo suppression compare this text, so equal values must give
+    equal text. Plain notation, never exponents (``1E+2`` is ``"100"``); negative zero is ``"0"``.
+    """
+    sign, digits, exponent = value.as_tuple()
+    if not any(digits):
+        return "0"
+    # Strip trailing fractional zeros by hand: Decimal.normalize() would round to the context's
+    # 28 digits, and a canonical form must never change a value.
+    kept = list(digits)
+    assert isinstance(exponent, int)  # finite: the model refuses inf and nan
+    while exponent < 0 and kept[-1] == 0:
+        kept.pop()
+        exponent += 1
+    return format(Decimal((sign, tuple(kept), exponent)), "f")
+
+
+CanonicalDecimal = Annotated[
+    Decimal, Field(allow_inf_nan=False), PlainSerializer(decimal_text, return_type=str, when_used="json")
+]
+"""An exact number whose JSON form is :func:`decimal_text`."""
+
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
 CanonicalId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Quantity = Annotated[Decimal, Field(allow_inf_nan=False)]
+Quantity = CanonicalDecimal
 
 
 class CanonicalModel(BaseModel):
@@ -73,7 +100,7 @@ class CanonicalModel(BaseModel):
 class Money(CanonicalModel):
     """An amount of money. ``Decimal`` keeps cents exact; the currency travels with the amount."""
 
-    amount: Annotated[Decimal, Field(allow_inf_nan=False)]
+    amount: CanonicalDecimal
     currency: CurrencyCode
 
 
@@ -126,7 +153,7 @@ class QuoteLine(CanonicalModel):
     description: str | None = None
     quantity: Quantity
     unit_price: Money
-    discount_percent: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("0")
+    discount_percent: Annotated[CanonicalDecimal, Field(ge=0, le=100)] = Decimal("0")
 
 
 class Quote(CanonicalModel):
@@ -221,8 +248,8 @@ def validate_canonical(entity: str, data: dict[str, Any]) -> CanonicalModel:
 def to_canonical_dict(record: CanonicalModel) -> dict[str, Any]:
     """The JSON-compatible form used for merging, hashing and snapshots.
 
-    Decimals become strings (exact), dates and timestamps ISO 8601 strings; ``None`` fields are kept
-    so that a field cleared on one side is a visible change.
+    Decimals become strings (exact, in the one form of :func:`decimal_text`), dates and timestamps
+    ISO 8601 strings; ``None`` fields are kept so that a field cleared on one side is a visible change.
     """
     return record.model_dump(mode="json")
 

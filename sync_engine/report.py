@@ -19,6 +19,8 @@ class SideCounts:
     system: str
     read: int = 0
     unchanged: int = 0
+    waiting: int = 0
+    """Records that failed for good earlier and have not changed since (open dead letters)."""
     created: int = 0
     updated: int = 0
     deleted: int = 0
@@ -29,6 +31,7 @@ class SideCounts:
             "system": self.system,
             "read": self.read,
             "unchanged": self.unchanged,
+            "waiting": self.waiting,
             "created": self.created,
             "updated": self.updated,
             "deleted": self.deleted,
@@ -57,6 +60,9 @@ class RunReport:
     run_id: int | None = None
     status: str = "running"
     conflicts: int = 0
+    """Conflicts this run opened (a conflict still open from an earlier run is not counted again)."""
+    open_conflicts: int = 0
+    """Conflicts of the flow still open after the run, old and new: what waits for a person."""
     dead_letters: int = 0
     deferred: int = 0
     duplicates: int = 0
@@ -93,6 +99,7 @@ class RunReport:
         return {
             "systems": {side.system: {"role": role, **side.as_dict()} for role, side in self.sides.items()},
             "conflicts": self.conflicts,
+            "open_conflicts": self.open_conflicts,
             "dead_letters": self.dead_letters,
             "deferred": self.deferred,
             "duplicates": self.duplicates,
@@ -109,6 +116,7 @@ class RunReport:
             "dry_run": self.dry_run,
             "systems": {side.system: {"role": role, **side.as_dict()} for role, side in self.sides.items()},
             "conflicts": self.conflicts,
+            "open_conflicts": self.open_conflicts,
             "dead_letters": self.dead_letters,
             "deferred": self.deferred,
             "duplicates": self.duplicates,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from connectors.base import Connector, NativeRecord
 from sync_engine.identity import record_hash
 from sync_engine.mapping import Mapping, MappingError, UnresolvedReference
+from sync_engine.merge import values_equal
 from sync_engine.report import RunReport
 from sync_engine.store import LinkRecord, Store
 
@@ -67,6 +68,9 @@ class Change:
     link: LinkRecord | None = None
     hash: str | None = None
     native: dict[str, Any] | None = None
+    echoed: frozenset[str] = frozenset()
+    """Fields whose value is what this side saved of our last write (``meta.as_saved``): shown here
+    as the snapshot's value, so a system's own rendering of a value is not taken for a change."""
 
 
 @dataclass
@@ -98,6 +102,20 @@ class Side:
     @property
     def tracks_changes(self) -> bool:
         return self.connector.capabilities.change_tracking == "cursor"
+
+    @property
+    def writes(self) -> frozenset[str]:
+        """Top-level canonical fields this side's mapping can write."""
+        return getattr(self.mapping, "written_fields", frozenset())
+
+    def canonical(self, record: NativeRecord, fill: dict[str, Any] | None) -> dict[str, Any] | None:
+        """One native record in canonical form, fields it does not hold taken from ``fill``; None
+        when it does not map or validate (the caller keeps what it knew)."""
+        try:
+            mapped = self.mapping.to_canonical(record.data, self.refs)
+            return self.model.model_validate({**fill, **mapped} if fill else mapped).model_dump(mode="json")
+        except (MappingError, ValidationError):
+            return None
 
     def prepare(
         self,
@@ -142,6 +160,7 @@ class Side:
                 validated.append((rec, link, canon))
         with report.timed("hash"):
             for rec, link, canon in validated:
+                echoed = _echo_saved(canon, link, self.role)
                 digest = record_hash(canon)
                 # Equal to the snapshot is "unchanged", unless an open conflict holds fields: then
                 # the snapshot keeps the old base, and this side may have moved back to it.
@@ -153,5 +172,29 @@ class Side:
                 ):
                     counts.unchanged += 1
                     continue
-                out.append(Change(self, rec.id, canon, rec.modified, ref=rec.ref, link=link, hash=digest))
+                out.append(
+                    Change(
+                        self,
+                        rec.id,
+                        canon,
+                        rec.modified,
+                        ref=rec.ref,
+                        link=link,
+                        hash=digest,
+                        native=rec.data,
+                        echoed=echoed,
+                    )
+                )
         return out
+
+
+def _echo_saved(canon: dict[str, Any], link: LinkRecord | None, role: str) -> frozenset[str]:
+    """Put back the snapshot's value where this side still holds what it saved of our last write."""
+    saved = link.meta.get("as_saved", {}).get(role) if link is not None and link.snapshot else None
+    if not saved:
+        return frozenset()
+    assert link is not None and link.snapshot is not None
+    echoed = [name for name, value in saved.items() if values_equal(name, canon.get(name), value)]
+    for name in echoed:
+        canon[name] = link.snapshot.get(name)
+    return frozenset(echoed)

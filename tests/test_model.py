@@ -18,6 +18,7 @@ from sync_engine.model import (
     Customer,
     Money,
     Product,
+    decimal_text,
     entity_model,
     to_canonical_dict,
     validate_canonical,
@@ -65,7 +66,8 @@ def test_money_round_trips_through_json_without_losing_a_digit(amount: Decimal, 
     back = validate_canonical("product", dumped)
     assert isinstance(back, Product) and back.list_price is not None
     assert back.list_price.amount == amount
-    assert str(back.list_price.amount) == str(amount)
+    # one text per value: the exponent a system happened to use is not kept
+    assert dumped["list_price"]["amount"] == decimal_text(amount)
 
 
 def test_money_amount_is_dumped_as_an_exact_string() -> None:

@@ -126,6 +126,9 @@ class MemoryConnector(Connector):
     def _native(record_id: str, row: Row) -> NativeRecord:
         return NativeRecord(id=record_id, data=own_copy(row.data), modified=row.modified, ref=row.ref)
 
+    def server_time(self) -> datetime:
+        return self.db.now()
+
     def read_by_ids(self, entity: str, ids: Sequence[str]) -> list[NativeRecord]:
         table = self._table(entity, "read_by_ids")
         return [
@@ -197,17 +200,27 @@ class MemoryConnector(Connector):
         if self.capabilities.upsert_by_external_id and row.ref is None:
             row.ref = request.ref
             table.refs[request.ref] = request.id
-        return WriteResult(ref=request.ref, ok=True, id=request.id, modified=now)
+        return self._saved(table, request, request.id, now)
+
+    def _saved(self, table: Table, request: WriteRequest, record_id: str, now: datetime) -> WriteResult:
+        """Success, carrying the record as stored (as an API that answers with the saved record)."""
+        return WriteResult(
+            ref=request.ref,
+            ok=True,
+            id=record_id,
+            modified=now,
+            record=self._native(record_id, table.rows[record_id]),
+        )
 
     def _create(self, table: Table, request: WriteRequest, now: datetime) -> WriteResult:
         upsert = self.capabilities.upsert_by_external_id
         existing = table.refs.get(request.ref) if upsert else None
         if existing is not None and existing in table.rows:
             table.change(existing, request.data, now)
-            return WriteResult(ref=request.ref, ok=True, id=existing, modified=now)
+            return self._saved(table, request, existing, now)
         record_id = table.new_id()
         table.store(record_id, request.data, now, request.ref if upsert else None)
-        return WriteResult(ref=request.ref, ok=True, id=record_id, modified=now)
+        return self._saved(table, request, record_id, now)
 
     def _check_rules(self, entity: str, request: WriteRequest) -> WriteResult | None:
         """The system's own validation (``options["rules"]``): required fields and maximum lengths."""

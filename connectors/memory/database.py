@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors.memory.clock import utc_now
+from connectors.memory.clock import ManualClock, utc_now
 from connectors.memory.faults import FaultPlan, RecordFault
 
 __all__ = ["RESERVED_FIELDS", "MemoryDatabase", "Row", "Table"]
@@ -150,6 +150,11 @@ class MemoryDatabase:
         self.faults = FaultPlan()
         self.lock = threading.RLock()
         self._tables: dict[str, Table] = {}
+
+    def now(self) -> datetime:
+        """The system's time now, without moving a hand-driven clock on."""
+        clock = self.clock
+        return clock.now if isinstance(clock, ManualClock) else clock()
 
     # -- sharing -----------------------------------------------------------------------------
     @classmethod

@@ -137,7 +137,8 @@ def _print_report(console: Console, report: RunReport) -> None:
         )
     console.print(table)
     console.print(
-        f"[{colour}]{report.status}[/{colour}] in {report.duration_s:.2f}s — conflicts: {report.conflicts}, "
+        f"[{colour}]{report.status}[/{colour}] in {report.duration_s:.2f}s — "
+        f"conflicts opened: {report.conflicts} (open: {report.open_conflicts}), "
         f"dead letters: {report.dead_letters}, deferred: {report.deferred}, "
         f"resolutions applied: {report.resolutions_applied}"
         + (f", run #{report.run_id}" if report.run_id else "")
@@ -151,7 +152,7 @@ def _print_report(console: Console, report: RunReport) -> None:
         console.print(plan)
         if len(report.plan) > 200:
             console.print(f"... and {len(report.plan) - 200} more (use --json for all)")
-    if report.conflicts:
+    if report.open_conflicts:
         console.print("Review conflicts with [bold]synchub conflicts list[/bold].")
     if report.dead_letters:
         console.print("See what failed with [bold]synchub deadletters list[/bold].")

@@ -159,6 +159,8 @@ def _check_types(rule: Rule) -> Iterator[Finding]:
             "format: applies to date and datetime fields only",
             "add type: date or datetime",
         )
+    if "places" in r and not kinds & {"decimal"}:
+        yield (*rule.loc, "places"), "places: applies to decimal fields only", "add type: decimal"
     if "timezone" in r:
         if "datetime" not in kinds:
             yield (*rule.loc, "timezone"), "timezone: applies to datetime fields only", "add type: datetime"

@@ -38,6 +38,8 @@ class Mapping:
         """Top-level-record native paths the mapping reads (connectors may fetch only these)."""
         self.canonical_fields = frozenset(top for step in forward.steps for top in step.tops or ())
         """Top-level canonical fields ``to_canonical`` produces (the rest come from elsewhere)."""
+        self.written_fields = frozenset(top for step in reverse.steps for top in step.tops or ())
+        """Top-level canonical fields ``to_native`` writes (read-only ones are left out)."""
         self._forward = forward
         self._reverse = reverse
         self._forward_run = forward.run

@@ -57,7 +57,13 @@ def _converter(rule: Rule) -> Convert | None:
     if "type" in r or "native_type" in r:
         native_type = r.get("native_type", r.get("type", "str"))
         convs.append(
-            native_converter(r.get("type"), native_type, fmt=r.get("format"), timezone=r.get("timezone"))
+            native_converter(
+                r.get("type"),
+                native_type,
+                fmt=r.get("format"),
+                timezone=r.get("timezone"),
+                places=r.get("places"),
+            )
         )
     if "hook" in r:
         hook = get_hook(r["hook"])

@@ -141,14 +141,28 @@ def canonical_converter(type_name: str, *, fmt: str | None = None, timezone: str
 
 
 def native_converter(
-    type_name: str | None, native_type: str, *, fmt: str | None = None, timezone: str | None = None
+    type_name: str | None,
+    native_type: str,
+    *,
+    fmt: str | None = None,
+    timezone: str | None = None,
+    places: int | None = None,
 ) -> Convert:
-    """canonical value (JSON form like "12.50" or Python form) -> native value of ``native_type``."""
+    """canonical value (JSON form like "12.5" or Python form) -> native value of ``native_type``.
+
+    ``places``: decimals are written with exactly that many places (canonical numbers carry no
+    trailing zeros, so a system that keeps "12.50" as text gets its own format back).
+    """
     zone = ZoneInfo(timezone) if timezone else None
     # First read the canonical value back into Python (JSON form carries decimals and dates as text).
     parse: Convert | None = None
     if type_name is not None and type_name != "str":
         parse = canonical_converter(type_name, timezone="UTC")
+    if places is not None:
+        exponent = Decimal(1).scaleb(-places)
+
+        def parse(value: Any) -> Any:
+            return _to_decimal(value).quantize(exponent)
 
     def as_local(value: datetime) -> datetime:
         # A `timezone:` means the native side keeps naive local times in that zone.

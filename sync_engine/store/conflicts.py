@@ -39,7 +39,38 @@ class ConflictStore(StoreBase):
         run_id: int | None = None,
         tx: Connection | None = None,
     ) -> int:
-        """Record a conflict and return its id.
+        """Record a conflict and return its id (see :meth:`report_conflict`)."""
+        conflict_id, _ = self.report_conflict(
+            flow=flow,
+            entity=entity,
+            canonical_id=canonical_id,
+            field=field,
+            base=base,
+            values=values,
+            systems=systems,
+            changed_at=changed_at,
+            kind=kind,
+            run_id=run_id,
+            tx=tx,
+        )
+        return conflict_id
+
+    def report_conflict(
+        self,
+        *,
+        flow: str,
+        entity: str,
+        canonical_id: str,
+        field: str,
+        base: Any,
+        values: dict[str, Any],
+        systems: dict[str, str],
+        changed_at: dict[str, str | None],
+        kind: str = "field",
+        run_id: int | None = None,
+        tx: Connection | None = None,
+    ) -> tuple[int, bool]:
+        """Record a conflict: its id, and True when it is new (False: it was open already).
 
         Idempotent: while a conflict on the same (flow, canonical id, field) is open, a new report
         refreshes it (values, changed_at) instead of opening a second one.
@@ -61,7 +92,7 @@ class ConflictStore(StoreBase):
                     .where(CONFLICTS.c.id == existing)
                     .values(values=values, changed_at=changed_at, systems=systems, updated_at=now)
                 )
-                return int(existing)
+                return int(existing), False
             result = conn.execute(
                 CONFLICTS.insert().values(
                     flow=flow,
@@ -79,7 +110,7 @@ class ConflictStore(StoreBase):
                     run_id=run_id,
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return int(result.inserted_primary_key[0]), True
 
     def list_conflicts(
         self,

@@ -28,6 +28,7 @@ class CursorState:
     modified: datetime
     record_id: str
     updated_at: datetime
+    read_at: datetime | None = None
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""ORM declarative models of the state tables. Migration ``0001_initial`` creates exactly these.
+"""ORM declarative models of the state tables. The migrations create exactly these.
 
 The store reads and writes through Core statements on ``Model.__table__`` (bulk paths, no identity
 map); the classes exist so the schema is declared once, typed, and comparable with the migrations.
@@ -87,6 +87,19 @@ class CursorRow(Base):
     modified: Mapped[datetime] = mapped_column(UtcDateTime())
     record_id: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    """When the read that reached this mark began (the system's clock where the connector knows it)."""
+
+
+class Reconciliation(Base):
+    """When every id of a system was last compared with a flow's links to find deletions."""
+
+    __tablename__ = "reconciliations"
+    __table_args__ = (PrimaryKeyConstraint("flow", "system", name="pk_reconciliations"),)
+
+    flow: Mapped[str] = mapped_column(String(100))
+    system: Mapped[str] = mapped_column(String(100))
+    reconciled_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Conflict(Base):
@@ -195,6 +208,7 @@ class FlowLock(Base):
 LINKS = Link.__table__
 LINK_IDS = LinkId.__table__
 CURSORS = CursorRow.__table__
+RECONCILIATIONS = Reconciliation.__table__
 CONFLICTS = Conflict.__table__
 RUNS = Run.__table__
 DEAD_LETTERS = DeadLetter.__table__

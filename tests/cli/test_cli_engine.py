@@ -18,6 +18,8 @@ from typer.testing import CliRunner, Result
 from connectors.memory import MemoryDatabase
 from sync_engine.cli import app
 from sync_engine.store import Store
+from sync_engine.store.base import utcnow
+from sync_engine.store.tables import FLOW_LOCKS
 from tests.memory_samples import native_customer
 
 runner = CliRunner()
@@ -350,3 +352,34 @@ def test_run_needs_exactly_one_of_flow_and_all(cli: Cli, args: list[str]) -> Non
     assert result.exit_code == 2
     assert "Name one FLOW or pass --all" in result.stderr
     assert cli.crm.count("customer") == 0
+
+
+# -- locks -----------------------------------------------------------------------------------------
+
+
+def test_locks_list_shows_a_lock_left_by_a_killed_run_and_break_frees_it(cli: Cli) -> None:
+    seed_customers(cli)
+    cli("run", "customers")
+    store = cli.store()
+    try:
+        with store.transaction() as conn:
+            conn.execute(
+                FLOW_LOCKS.insert().values(flow="customers", holder="lost-host:42", acquired_at=utcnow())
+            )
+    finally:
+        store.close()
+
+    refused = cli("run", "customers")
+    assert refused.exit_code != 0
+    assert "locked by lost-host:42" in refused.output and "synchub locks break customers" in refused.output
+    assert cli.json("locks", "list")[0]["holder"] == "lost-host:42"
+
+    broke = cli("locks", "break", "customers")
+    assert broke.exit_code == 0, broke.output
+    assert "broke the lock of flow 'customers', held by lost-host:42" in broke.output
+    assert (
+        cli("locks", "break", "customers").output.strip() == "flow 'customers' is not locked; nothing to do"
+    )
+    assert cli("locks", "break", "nosuch").exit_code == 2
+    assert cli.json("run", "customers")["status"] == "success"
+    assert "No flow is locked." in cli("locks", "list").output

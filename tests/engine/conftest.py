@@ -85,6 +85,7 @@ CUSTOMERS_FLOW: dict[str, Any] = {
     "match_keys": [["tax_id"], ["name"]],
     "field_owners": {"credit_limit": "erp", "payment_terms": "erp", "tax_id": "erp"},
     "conflict_policy": "manual",
+    "deletes": "propagate",  # these tests pin hard deletes; customers default to archive
     "page_size": 50,
     "batch_size": 20,
 }

@@ -219,6 +219,7 @@ class SyncWorld:
                     "match_keys": [["tax_id"]],
                     "field_owners": dict(policy.owners),
                     "conflict_policy": policy.conflict_policy,
+                    "deletes": "propagate",  # the model above predicts hard deletes
                     "page_size": 7,
                     "batch_size": 5,
                 }

@@ -198,7 +198,7 @@ def test_constants_dotted_targets_and_native_constants() -> None:
 fields:
   sku: code
   name: {template: "{brand} {model}", direction: to_canonical}
-  list_price.amount: {native: price, type: decimal, native_type: str}
+  list_price.amount: {native: price, type: decimal, native_type: str, places: 2}
   list_price.currency: {constant: CHF}
   unit: {constant: kg}
 native_constants:

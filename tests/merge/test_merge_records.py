@@ -134,3 +134,40 @@ def test_one_way_ignores_conflict_policy_and_resolutions() -> None:
     result = merge(base, SideState(customer(name="E")), SideState(customer(name="C")), ONE_WAY, {"name": "Z"})
     assert result.erp_action == "none"
     assert result.crm_patch == {"name": "E"}
+
+
+# -- deletes: archive (deactivate instead of deleting) ---------------------------------------------
+
+ARCHIVE = MergePolicy(deletes="archive")
+
+
+def test_archive_deactivates_the_other_side_instead_of_deleting() -> None:
+    base = customer()
+    result = merge(base, GONE, SideState(customer(), T1), ARCHIVE)
+    assert (result.erp_action, result.crm_action) == ("none", "update")
+    assert result.crm_patch == {"active": False}
+    assert result.merged == result.snapshot == {**base, "active": False}
+
+
+def test_archive_of_a_record_already_inactive_writes_nothing() -> None:
+    inactive = customer(active=False)
+    result = merge(inactive, SideState(inactive, T1), GONE, ARCHIVE)
+    assert (result.erp_action, result.crm_action) == ("none", "none")
+    assert result.snapshot == inactive
+
+
+def test_archive_in_a_one_way_flow_deactivates_the_target_copy() -> None:
+    policy = MergePolicy(direction="erp_to_crm", deletes="archive")
+    result = merge(customer(), GONE, SideState(customer(), T1), policy)
+    assert (result.erp_action, result.crm_action, result.crm_patch) == ("none", "update", {"active": False})
+
+
+def test_archive_keeps_a_delete_against_an_update_a_conflict_and_its_resolution_deactivates() -> None:
+    base = customer()
+    edited = SideState(customer(payment_terms="60 days"), T1)
+    held = merge(base, GONE, edited, ARCHIVE)
+    assert (held.erp_action, held.crm_action, [c.kind for c in held.conflicts]) == ("none", "none", ["delete"])
+
+    resolved = merge(base, GONE, edited, ARCHIVE, {RECORD_PATH: None})
+    assert (resolved.crm_action, resolved.crm_patch) == ("update", {"active": False})
+    assert resolved.snapshot == {**customer(payment_terms="60 days"), "active": False}

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
+from sync_engine.identity import record_hash
 from sync_engine.store import Store, StoreError
 from sync_engine.store.migrate import VERSION_TABLE, context_options, head_revision
 from sync_engine.store.tables import Base
@@ -18,6 +22,7 @@ STATE_TABLES = {
     "dead_letters",
     "audit_log",
     "flow_locks",
+    "reconciliations",
 }
 
 
@@ -33,7 +38,7 @@ def test_upgrade_creates_every_table_on_an_empty_database(blank_store: Store) ->
     blank_store.upgrade()
 
     assert tables_of(blank_store) == STATE_TABLES | {VERSION_TABLE}
-    assert blank_store.current_revision() == head_revision() == "0001_initial"
+    assert blank_store.current_revision() == head_revision() == "0002_steady_state"
 
 
 def test_downgrade_to_base_drops_every_table_and_upgrade_recreates_them(store: Store) -> None:
@@ -43,7 +48,7 @@ def test_downgrade_to_base_drops_every_table_and_upgrade_recreates_them(store: S
 
     store.upgrade()
     assert tables_of(store) >= STATE_TABLES
-    assert store.current_revision() == "0001_initial"
+    assert store.current_revision() == head_revision()
 
 
 def test_orm_models_match_the_migrations(store: Store) -> None:
@@ -105,3 +110,43 @@ def test_ensure_current_names_a_revision_from_a_newer_synchub(store: Store) -> N
         conn.exec_driver_sql(f"UPDATE {VERSION_TABLE} SET version_num = '9999_future'")
     with pytest.raises(StoreError, match="revision '9999_future', which this SyncHub does not know"):
         store.ensure_current()
+
+
+def test_0002_rewrites_snapshot_numbers_in_their_canonical_text_and_keeps_cursors(blank_store: Store) -> None:
+    blank_store.upgrade("0001_initial")
+    snapshot = {
+        "customer_id": "c1",
+        "currency": "EUR",
+        "lines": [
+            {"product_id": "p1", "quantity": "2.00", "unit_price": {"amount": "10.50", "currency": "EUR"}}
+        ],
+        "total": {"amount": "21.0", "currency": "EUR"},
+        "number": "SO-2.00",  # text that only looks like a number stays as it is
+    }
+    now = datetime.now(UTC)
+    with blank_store.transaction() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO links (flow, canonical_id, entity, snapshot, hash, meta) "
+                "VALUES ('orders', 'o1', 'sales_order', :s, 'old', '{}')"
+            ),
+            {"s": json.dumps(snapshot)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO cursors (flow, system, modified, record_id, updated_at) "
+                "VALUES ('orders', 'erp', :t, '7', :t)"
+            ),
+            {"t": now.replace(tzinfo=None) if blank_store.schema is None else now},
+        )
+
+    blank_store.upgrade()
+
+    [link] = blank_store.get_links("orders", ["o1"]).values()
+    assert link.snapshot["lines"][0]["quantity"] == "2"
+    assert link.snapshot["lines"][0]["unit_price"]["amount"] == "10.5"
+    assert link.snapshot["total"]["amount"] == "21"
+    assert link.snapshot["number"] == "SO-2.00"
+    assert link.hash == record_hash(link.snapshot)
+    cursor = blank_store.get_cursor("orders", "erp")
+    assert cursor is not None and (cursor.record_id, cursor.read_at) == ("7", None)

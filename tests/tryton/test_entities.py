@@ -227,3 +227,20 @@ def test_complaint_create_read_update(erp: TrytonConnector) -> None:
     )
     got = read_one(erp, "complaint", complaint)
     assert got["state"] == "waiting" and got["description"] == "Arrived broken, 2 of 3"
+
+
+def test_lines_of_a_confirmed_sale_are_refused_as_exactly_that(
+    erp: TrytonConnector,
+) -> None:
+    customer = write_one(erp, "customer", "create", party("Locked Lines"))
+    product = make_product(erp)
+    order = write_one(erp, "sales_order", "create", sale_data(customer, product))
+    lines = [{"product": product, "quantity": Decimal("5"), "unit_price": Decimal("19.99")}]
+
+    (refused,) = erp.write_batch("sales_order", [WriteRequest("update", "o1", {"lines": lines}, order)])
+
+    assert not refused.ok and refused.field == "lines"
+    assert "locks lines of a confirmed sale" in (refused.error or "")
+    assert "cannot go from" not in (refused.error or ""), "not reported as a state change"
+    got = read_one(erp, "sales_order", order)
+    assert got["state"] in ("confirmed", "processing") and got["lines"][0]["quantity"] == Decimal("3")

@@ -230,6 +230,16 @@ class SaleAdapter(EntityAdapter):
     def update(self, record_id: int, data: Mapping[str, Any]) -> None:
         (row,) = self.call("read", [record_id], ["state", "lines"])
         values = self._values({k: v for k, v in data.items() if k != "state"}, creating=False)
+        if values and row["state"] not in ("draft", "quotation"):
+            # Tryton locks a sale once confirmed: it must be refused as exactly that, not as a state move
+            changed = sorted(k for k in data if k != "state")
+            field = "lines" if "lines" in changed else changed[0]
+            raise RecordProblem(
+                field,
+                f"sale {record_id} is {row['state']!r} in Tryton, which locks {', '.join(changed)} of a "
+                "confirmed sale; Tryton changes a sale only while it is a draft or quotation: make the "
+                "change in Tryton (e.g. a follow-up sale), or undo it on the other side",
+            )
         if values:
             if row["state"] != "draft":
                 self.move_to(record_id, row["state"], "draft")  # only drafts can change
