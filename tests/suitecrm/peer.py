@@ -188,14 +188,20 @@ def start(*, seconds: bool = False) -> SuiteCrmInstance:
     scripts = peer_scripts()
     if not (scripts / "start_suitecrm.sh").is_file():
         raise PeerUnavailable(f"no SuiteCRM peer scripts at {scripts} (set SYNCHUB_SUITECRM_PEER)")
-    port = free_port()
     env = {**os.environ, "SUITECRM_SECONDS": "1" if seconds else "0"}
-    proc = _run(
-        ["bash", str(scripts / "start_suitecrm.sh"), str(port)],
-        what=f"start_suitecrm.sh {port}",
-        timeout=900,
-        env=env,
-    )
+    for attempt in range(3):
+        port = free_port()
+        try:
+            proc = _run(
+                ["bash", str(scripts / "start_suitecrm.sh"), str(port)],
+                what=f"start_suitecrm.sh {port}",
+                timeout=900,
+                env=env,
+            )
+            break
+        except PeerUnavailable as exc:  # the free port was taken before the server bound it
+            if "already in use" not in str(exc) or attempt == 2:
+                raise
     url, client_id, client_secret, user, password, _pid = proc.stdout.split()
     values = dict(
         line.split("=", 1)
