@@ -1,8 +1,21 @@
-"""The connector protocol: what every product plugin offers the engine.
+"""The connector SDK: what every product plugin offers the engine, and the base that writes most of it.
 
 A connector speaks one product's API. It returns and accepts *native* records (plain dicts in the
-product's own field names); it knows nothing of canonical models, links or conflicts. Connectors are
-found through the ``synchub.connectors`` entry-point group, so a third-party package can add one::
+product's own field names); it knows nothing of canonical models, links or conflicts.
+
+A connector is written the same way every time (``docs/connectors/writing-a-connector.md``):
+
+- one :class:`Entity` subclass per canonical entity it serves, declaring the native object, its id
+  and change-tracking fields, what it can do (create, update, delete, upsert by ref), and the
+  methods that read (:meth:`Entity.read_after` or :meth:`Entity.pages`, :meth:`Entity.fetch`) and
+  write one record (:meth:`Entity.create`, :meth:`Entity.update`, :meth:`Entity.delete`);
+- one :class:`Connector` subclass listing them in ``entity_types`` and holding the client.
+
+The base supplies the rest: pages with their cursors, id lists for delete reconciliation, one
+:class:`WriteResult` per request whatever fails, and client-library exceptions turned into
+:class:`TransientError` / per-record failures (:meth:`Connector.classify`), so none escapes into a
+run. Connectors are found through the ``synchub.connectors`` entry-point group, so a third-party
+package can add one::
 
     [project.entry-points."synchub.connectors"]
     mycrm = "mycrm_synchub:MyCrmConnector"
@@ -24,9 +37,11 @@ __all__ = [
     "Connector",
     "ConnectorError",
     "Cursor",
+    "Entity",
     "NativeRecord",
     "Page",
     "PermanentError",
+    "RecordError",
     "TransientError",
     "WriteRequest",
     "WriteResult",
@@ -51,6 +66,19 @@ class TransientError(ConnectorError):
 
 class PermanentError(ConnectorError):
     """Retrying will not help: bad credentials, validation errors, unknown entity."""
+
+
+class RecordError(ConnectorError):
+    """The system refused one record (or it cannot take it): that record fails, the batch goes on.
+
+    ``field`` names the native field at fault where known; ``transient`` marks a refusal worth
+    another try in a later run (a lock, a record being edited). The message says what to fix.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, transient: bool = False) -> None:
+        super().__init__(message)
+        self.field = field
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -92,9 +120,10 @@ class ConnectionSettings:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a connector can do; the engine plans around it."""
+    """What a connector can do with an entity; the engine plans around it."""
 
-    entities: frozenset[str]
+    entities: frozenset[str] = frozenset()
+    """The entities a connector serves (connector-wide capabilities only)."""
     change_tracking: Literal["cursor", "none"] = "cursor"
     """``cursor``: ``read_changes`` honours ``since``; ``none``: it always returns a full snapshot."""
     delete_detection: bool = False
@@ -105,6 +134,11 @@ class Capabilities:
     """A create with ``WriteRequest.ref`` is idempotent: the system stores the ref and upserts on it,
     and reads return it in ``NativeRecord.ref``."""
     max_batch_size: int = 200
+    can_create: bool = True
+    can_update: bool = True
+    can_delete: bool = True
+    """False where the system forbids deleting the object (SAP master data): deletes are refused per
+    record with a hint to ``deletes: archive``."""
 
 
 @dataclass(frozen=True, order=True)
@@ -164,39 +198,273 @@ class WriteResult:
     it assigned, values it trimmed). Without it the engine reads the record back by id."""
 
 
-class Connector(abc.ABC):
-    """Base class of every connector. Subclasses set ``name`` and ``capabilities``."""
+class Entity(abc.ABC):
+    """How one connector reads and writes one canonical entity: declare one subclass per entity.
+
+    Class attributes say what the native object is and what it allows; the methods do one thing each
+    against the connector's client (``self.connector``). Refuse a record with :class:`RecordError`;
+    raise :class:`TransientError` when the system is unavailable; any other exception of the client
+    library is classified by :meth:`Connector.classify`.
+    """
 
     name: ClassVar[str]
+    """The canonical entity: customer, product, quote, sales_order, product_cost or complaint."""
+    native: ClassVar[str]
+    """The native object: a model (``party.party``), a module (``Accounts``), an entity set, ..."""
+    id_field: ClassVar[str] = "id"
+    modified_field: ClassVar[str | None] = None
+    """The change-tracking field records are read in order of; None: every read is a full snapshot
+    and the engine finds changes by comparing hashes."""
+    deletes_reported: ClassVar[bool] = False
+    """Reads report deleted records as tombstones (``NativeRecord.deleted``); otherwise the engine
+    compares ids (:meth:`list_ids`) to find deletions."""
+    can_create: ClassVar[bool] = True
+    can_update: ClassVar[bool] = True
+    can_delete: ClassVar[bool] = True
+    upsert_by_ref: ClassVar[bool] = False
+    """A create carries ``WriteRequest.ref`` and the system upserts on it (reads return it in
+    ``NativeRecord.ref``): a create retried after a crash finds the record instead of duplicating it."""
+    batch_size: ClassVar[int] = 200
+    """Requests per :meth:`write_many` call."""
+
+    def __init__(self, connector: Connector) -> None:
+        self.connector = connector
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            entities=frozenset({self.name}),
+            change_tracking="cursor" if self.modified_field else "none",
+            delete_detection=self.deletes_reported,
+            batch_writes=type(self).write_many is not Entity.write_many,
+            upsert_by_external_id=self.upsert_by_ref,
+            max_batch_size=self.batch_size,
+            can_create=self.can_create,
+            can_update=self.can_update,
+            can_delete=self.can_delete,
+        )
+
+    def describe(self, record_id: str | None = None) -> str:
+        """How a person names this record in messages: product, entity and id."""
+        return (
+            f"{self.connector.name} {self.name} {record_id}"
+            if record_id
+            else f"{self.connector.name} {self.name}"
+        )
+
+    # -- reading ---------------------------------------------------------------------------------
+    def read_after(self, after: Cursor | None, limit: int) -> Sequence[NativeRecord]:
+        """Up to ``limit`` records with ``(modified, id)`` after ``after``, in that order (keyset).
+
+        Implement this (cursor entities) or :meth:`pages` (anything else). ``after`` None: from
+        the start. Records sharing one ``modified`` are ordered by id, so a page may end inside them.
+        """
+        raise NotImplementedError(f"{type(self).__name__} implements neither read_after nor pages")
+
+    def pages(self, since: Cursor | None, page_size: int) -> Iterator[Sequence[NativeRecord]]:
+        """Pages of records changed after ``since`` (all records when None), never the whole set at once.
+
+        The default pages through :meth:`read_after` by keyset. Snapshot entities (no
+        ``modified_field``) override it with a full scan and ignore ``since``.
+        """
+        after = since
+        while True:
+            records = self.read_after(after, page_size)
+            if records:
+                yield records
+            if len(records) < page_size:
+                return
+            last = records[-1]
+            if last.modified is None:
+                raise PermanentError(f"{self.describe(last.id)} came without its {self.modified_field}")
+            after = Cursor(last.modified, last.id)
+
+    @abc.abstractmethod
+    def fetch(self, ids: Sequence[str]) -> list[NativeRecord]:
+        """The current state of these records; ids that do not exist (any more) are left out."""
+
+    def list_ids(self) -> Iterator[str]:
+        """Every id there is now: how the engine finds deletions the system leaves no trace of."""
+        for page in self.pages(None, 1000):
+            yield from (record.id for record in page if not record.deleted)
+
+    # -- writing one record ----------------------------------------------------------------------
+    def create(self, data: dict[str, Any], ref: str) -> str | NativeRecord:
+        """Create a record; its new id, or the record as saved (spares the engine a read back)."""
+        raise RecordError(f"{self.connector.name} cannot create {self.native} records through SyncHub")
+
+    def update(self, record_id: str, data: dict[str, Any]) -> str | NativeRecord | None:
+        """Change the given native fields; None, the id, or the record as saved."""
+        raise RecordError(f"{self.connector.name} cannot change {self.native} records through SyncHub")
+
+    def delete(self, record_id: str) -> None:
+        """Delete a record; one that is already gone counts as deleted (retries stay safe)."""
+        raise RecordError(f"{self.connector.name} cannot delete {self.native} records through SyncHub")
+
+    def write_many(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        """One result per request, in order. Override for a system with a batch API."""
+        return [self.write_one(request) for request in requests]
+
+    def write_one(self, request: WriteRequest) -> WriteResult:
+        """Apply one request; whatever goes wrong becomes this request's failed result."""
+        try:
+            return self._apply(request)
+        except Exception as exc:  # one record's failure never fails the batch
+            return self.failure(request, exc)
+
+    def _apply(self, request: WriteRequest) -> WriteResult:
+        if request.op == "create":
+            if not self.can_create:
+                raise RecordError(f"{self.connector.name} does not allow creating {self.native} records")
+            return self._done(request, self.create(dict(request.data), request.ref), None)
+        if not request.id:
+            raise RecordError(f"{request.op} needs the {self.connector.name} id of the record")
+        if request.op == "update":
+            if not self.can_update:
+                raise RecordError(f"{self.connector.name} does not allow changing {self.native} records")
+            return self._done(request, self.update(str(request.id), dict(request.data)), request.id)
+        if not self.can_delete:
+            raise RecordError(
+                f"{self.connector.name} does not allow deleting {self.native} records; set the flow's "
+                "`deletes: archive` (deactivate instead) or `deletes: ignore`"
+            )
+        self.delete(str(request.id))
+        return WriteResult(ref=request.ref, ok=True, id=request.id)
+
+    @staticmethod
+    def _done(request: WriteRequest, outcome: str | NativeRecord | None, known_id: str | None) -> WriteResult:
+        if isinstance(outcome, NativeRecord):
+            return WriteResult(request.ref, True, outcome.id, modified=outcome.modified, record=outcome)
+        record_id = str(outcome) if outcome else known_id
+        if not record_id:
+            raise PermanentError(f"the {request.op} of {request.ref} gave no record id")
+        return WriteResult(request.ref, True, record_id)
+
+    def failure(self, request: WriteRequest, exc: Exception) -> WriteResult:
+        """``exc`` as the failed result of ``request``, naming the record, the field and the fix."""
+        if not isinstance(exc, ConnectorError):
+            exc = self.connector.classify(exc)
+        who = self.describe(request.id or request.ref)
+        field = exc.field if isinstance(exc, RecordError) else None
+        transient = isinstance(exc, TransientError) or (isinstance(exc, RecordError) and exc.transient)
+        where = f" (field {field!r})" if field and f"{field!r}" not in str(exc) else ""
+        return WriteResult(
+            ref=request.ref,
+            ok=False,
+            id=request.id,
+            error=f"{who}: {request.op} refused{where}: {exc}",
+            field=field,
+            transient=transient,
+        )
+
+    def record_url(self, record_id: str) -> str | None:
+        """Where a person sees this record in the system's own UI, if the connector knows."""
+        return None
+
+
+class Connector(abc.ABC):
+    """Base class of every connector.
+
+    SDK connectors list their :class:`Entity` classes in ``entity_types`` and get reads, writes,
+    paging and error plumbing from here. A connector may instead implement the four protocol methods
+    itself and set ``capabilities`` (the in-process test double does).
+    """
+
+    name: ClassVar[str]
+    entity_types: ClassVar[Sequence[type[Entity]]] = ()
     capabilities: Capabilities
-    """A class attribute, or set per instance in ``__init__`` when options decide what it can do."""
+    """Connector-wide capabilities (``entities`` lists what it serves); per entity see
+    :meth:`capabilities_for`."""
 
     def __init__(self, settings: ConnectionSettings, options: Mapping[str, Any] | None = None) -> None:
         self.settings = settings
         self.options: dict[str, Any] = dict(options or {})
+        self._entities: dict[str, Entity] = {}
+        if self.entity_types and not hasattr(self, "capabilities"):
+            self.capabilities = Capabilities(entities=frozenset(e.name for e in self.entity_types))
 
-    @abc.abstractmethod
+    # -- the entities ----------------------------------------------------------------------------
+    def entity(self, name: str) -> Entity:
+        """The :class:`Entity` serving ``name`` (one instance per connector)."""
+        found = self._entities.get(name)
+        if found is None:
+            by_name = {cls.name: cls for cls in self.entity_types}
+            if name not in by_name:
+                known = ", ".join(sorted(by_name)) or "none"
+                raise PermanentError(
+                    f"the {self.name} connector has no entity {name!r} (it has: {known}); "
+                    "check the flow's entity"
+                )
+            found = self._entities[name] = by_name[name](self)
+        return found
+
+    def capabilities_for(self, entity: str) -> Capabilities:
+        """What the connector can do with ``entity``."""
+        if self.entity_types:
+            return self.entity(entity).capabilities
+        return self.capabilities
+
+    def classify(self, exc: Exception) -> ConnectorError:
+        """A client library's exception as SyncHub's: transient when worth another try.
+
+        Override to recognise the client's own exceptions (HTTP statuses, faults). The default
+        treats network errors and timeouts as transient and everything else as permanent.
+        """
+        if isinstance(exc, ConnectorError):
+            return exc
+        if isinstance(exc, TimeoutError | ConnectionError):
+            return TransientError(f"{self.name} unavailable: {type(exc).__name__}: {exc}")
+        return PermanentError(f"{type(exc).__name__}: {exc}")
+
+    def _guarded(self, call: Any, *args: Any) -> Any:
+        try:
+            return call(*args)
+        except ConnectorError:
+            raise
+        except Exception as exc:
+            raise self.classify(exc) from exc
+
+    # -- the protocol the engine calls -----------------------------------------------------------
     def read_changes(self, entity: str, since: Cursor | None, *, page_size: int = 500) -> Iterator[Page]:
         """Pages of records changed after ``since`` (all records when ``since`` is None).
 
-        Cursor connectors read ``(modified, id) >= since`` ordered by ``(modified, id)``; the engine
-        applies the overlap window and removes duplicates. Never load the whole dataset at once.
+        Cursor entities come in ``(modified, id)`` order and each page carries the cursor reached;
+        the engine applies the overlap window and removes duplicates. Never the whole set at once.
         """
+        handler = self.entity(entity)
+        tracked = handler.modified_field is not None
+        pages = self._guarded(handler.pages, since, page_size)
+        while True:
+            records = self._guarded(next, pages, None)
+            if records is None:
+                return
+            records = list(records)
+            last = records[-1] if records else None
+            cursor = Cursor(last.modified, last.id) if tracked and last and last.modified else None
+            yield Page(records, cursor)
 
-    @abc.abstractmethod
     def read_by_ids(self, entity: str, ids: Sequence[str]) -> list[NativeRecord]:
         """The current state of these records; ids that no longer exist are left out."""
+        return list(self._guarded(self.entity(entity).fetch, list(ids))) if ids else []
 
-    @abc.abstractmethod
     def write_batch(self, entity: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         """Apply the requests; one result per request, in the same order."""
+        handler = self.entity(entity)
+        results = handler.write_many(requests)
+        if len(results) != len(requests):
+            raise PermanentError(
+                f"{handler.describe()}: {len(results)} write results for {len(requests)} requests"
+            )
+        return results
 
     def list_ids(self, entity: str) -> Iterator[str]:
         """Every id of ``entity``: used to reconcile deletions on systems that leave no trace."""
-        for page in self.read_changes(entity, None):
-            for record in page.records:
-                if not record.deleted:  # tombstones of delete-detecting connectors are not ids
-                    yield record.id
+        ids = self._guarded(self.entity(entity).list_ids)
+        while True:
+            found = self._guarded(next, ids, None)
+            if found is None:
+                return
+            yield found
 
     def server_time(self) -> datetime | None:
         """The system's time now, where the connector can tell; None: the engine uses its own clock.
@@ -209,6 +477,10 @@ class Connector(abc.ABC):
         """True when the last ``read_changes`` of ``entity`` may have missed deletions (e.g. a cursor
         older than the system keeps deleted records): the engine then compares every id itself."""
         return False
+
+    def record_url(self, entity: str, record_id: str) -> str | None:
+        """Where a person sees this record in the system's own UI (the ops page links to it)."""
+        return self.entity(entity).record_url(record_id) if self.entity_types else None
 
     def close(self) -> None:  # noqa: B027 - optional hook, most connectors hold nothing to release
         """Release sessions and sockets."""

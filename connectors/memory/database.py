@@ -55,6 +55,7 @@ class Table:
     """The records of one entity, their tombstones and the ref -> id index of upserts."""
 
     def __init__(self, entity: str) -> None:
+        self.entity = entity
         self.prefix = ID_PREFIXES.get(entity, entity[:2].upper())
         self.rows: dict[str, Row] = {}
         self.tombstones: dict[str, datetime] = {}

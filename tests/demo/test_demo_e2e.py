@@ -6,6 +6,7 @@ that cannot build the servers skips with the reason; under ``CI=true`` that fail
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from decimal import Decimal
@@ -146,6 +147,17 @@ def test_exactly_one_conflict_is_open_with_both_names(store: Store, demo: DemoRe
     assert (conflict.flow, conflict.field) == ("customers", "name")
     assert conflict.values == scenario.CONFLICT_VALUES
     assert [c.id for c in demo.conflicts] == [conflict.id]
+
+
+def test_running_every_flow_right_after_the_demo_writes_nothing(demo: DemoResult) -> None:
+    # `synchub run --all` as the README's next step; the demo set the connection variables
+    for _ in range(3):
+        result = CliRunner().invoke(app, ["run", "--all", "--json", "--config", str(demo.config_path)])
+        assert result.exit_code == 0, result.output
+        for report in json.loads(result.stdout)["runs"]:
+            assert report["status"] == "success", report
+            writes = sum(c["created"] + c["updated"] + c["deleted"] for c in report["systems"].values())
+            assert (writes, report["conflicts"], report["dead_letters"]) == (0, 0, 0), report
 
 
 def test_demo_stop_ends_both_servers(demo: DemoResult) -> None:

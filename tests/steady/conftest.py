@@ -1,0 +1,86 @@
+"""A real Tryton and a real BottleCRM per module, wired into a SyncHub config with the five flows.
+
+The peers are the project's own fixtures (tests/tryton, tests/bottlecrm): built once per machine,
+a fresh copy per module here. Outside CI a machine that cannot build them skips with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from connectors.base import Connector
+from sync_engine.config import Config, load_config
+from sync_engine.connections import env_var_name
+from sync_engine.demo import scenario
+from sync_engine.flows import open_connector
+from sync_engine.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
+from sync_engine.peers.tryton import TrytonInstance, TrytonPeer
+from sync_engine.store import Store
+from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixtures
+from tests.tryton.conftest import tryton_peer  # noqa: F401
+
+
+@dataclass
+class RealPeers:
+    """Both servers, the config that syncs them, and its store."""
+
+    root: Path
+    tryton: TrytonInstance
+    crm_server: BottleCrmInstance
+    config: Config
+    env: dict[str, str]
+
+    def config_copy(
+        self, name: str, flows: dict[str, dict] | None = None, **flow_overrides: object
+    ) -> Config:
+        """The same systems with a state database of its own (and optionally other flows)."""
+        doc = yaml.safe_load(self.config.path.read_text())
+        doc["state"]["url"] = f"sqlite:///{self.root / (name + '.db')}"
+        if flows is not None:
+            doc["flows"] = flows
+        for flow in doc["flows"].values():
+            flow.update(flow_overrides)
+        path = self.root / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+        config = load_config(path)
+        store = Store(config.state.url)
+        store.upgrade()
+        store.close()
+        return config
+
+    def connectors(self) -> dict[str, Connector]:
+        return {role: open_connector(self.config, role) for role in ("erp", "crm")}
+
+
+@pytest.fixture(scope="module")
+def peers(
+    tryton_peer: TrytonPeer,  # noqa: F811
+    bottlecrm_peer: BottleCrmPeer,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RealPeers]:
+    root = tmp_path_factory.mktemp("steady")
+    monkeypatch = pytest.MonkeyPatch()
+    tryton = tryton_peer.start(root / "tryton")
+    try:
+        with bottlecrm_peer.start(root / "bottlecrm") as crm:
+            env = {
+                env_var_name(scenario.ERP_CONNECTION): tryton.uri,
+                env_var_name(scenario.CRM_CONNECTION): crm.connection_uri(),
+            }
+            for key, value in env.items():
+                monkeypatch.setenv(key, value)
+            path = root / "synchub.yaml"
+            path.write_text(yaml.safe_dump(scenario.config_document(root), allow_unicode=True))
+            config = load_config(path)
+            store = Store(config.state.url)
+            store.upgrade()
+            store.close()
+            yield RealPeers(root, tryton, crm, config, env)
+    finally:
+        monkeypatch.undo()
+        tryton.stop()
