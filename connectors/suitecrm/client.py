@@ -2,9 +2,10 @@
 
 Every call carries a valid OAuth2 token (:mod:`connectors.suitecrm.auth`); a 401 renews it and repeats
 the call once. Timeouts, lost connections, HTTP 429 and 5xx raise :class:`TransientError`; a refusal
-of the request itself raises :class:`~connectors.suitecrm.errors.ApiRefusal` (a ``PermanentError``),
-or its kinds :class:`RecordNotFound` (deleted or absent: SuiteCRM answers 400 for that) and
-:class:`RecordExists`. Callers turn those into per-record results.
+of the request itself raises :class:`~connectors.suitecrm.errors.ApiRefusal` (the SDK's
+``RecordError``, with the field it names), or its kinds :class:`RecordNotFound` (deleted or
+absent: SuiteCRM answers 400 for that) and :class:`RecordExists`. Callers turn those into
+per-record results.
 
 Records come back with their attributes as SuiteCRM stores them: the API's HTML encoding of
 ``" < > '`` is undone here, everything else stays text (see :mod:`connectors.suitecrm.values`).

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.base import PermanentError
+from connectors.base import RecordError
 
 __all__ = ["ApiRefusal", "RecordExists", "RecordNotFound", "refusal_from"]
 
@@ -25,8 +25,11 @@ _NOT_RELATED = re.compile(r"^Module with (?P<id>\S+) id is not related to (?P<mo
 
 
 @dataclass(eq=False)
-class ApiRefusal(PermanentError):
-    """SuiteCRM refused one request (HTTP 4xx other than 401/429); retrying the same request will not help."""
+class ApiRefusal(RecordError):
+    """SuiteCRM refused one request (HTTP 4xx other than 401/429); retrying it will not help.
+
+    A :class:`RecordError`, so a refused write becomes that record's failed result with ``field``.
+    """
 
     status: int
     detail: str
@@ -36,7 +39,7 @@ class ApiRefusal(PermanentError):
     fix: str | None = None
 
     def __post_init__(self) -> None:
-        super().__init__(str(self))
+        super().__init__(str(self), field=self.field)
 
     def __str__(self) -> str:
         where = f" (field {self.field})" if self.field else ""

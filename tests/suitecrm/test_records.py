@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from connectors.base import PermanentError
+from connectors.base import PermanentError, RecordError
 from connectors.suitecrm import ApiRefusal, Filter, RecordExists, RecordNotFound, SuiteCrmClient
 
 from .peer import SuiteCrmInstance
@@ -241,3 +241,10 @@ def test_deleting_a_quote_deletes_its_lines_and_deleted_records_cannot_be_listed
         client.get("AOS_Products_Quotes", line.id)
     with pytest.raises(ApiRefusal):
         client.page("AOS_Quotes", filters=[Filter("deleted", "eq", "1")])
+
+
+def test_a_refused_field_is_a_record_error_naming_the_field(client: SuiteCrmClient) -> None:
+    made = client.create("Accounts", {"name": "x"})
+    with pytest.raises(RecordError) as caught:
+        client.update("Accounts", made.id, {"no_such_c": "5"})
+    assert caught.value.field == "no_such_c" and not caught.value.transient
