@@ -38,9 +38,10 @@ from typing import Any
 
 from _synthetic import SyntheticClock, SyntheticCustomers
 
-from sync_engine.engine import FlowRunner, FlowSpec
+from sync_engine.config import FlowConfig
 from sync_engine.mapping import load_mapping
 from sync_engine.report import PHASES, RunReport
+from sync_engine.run import FlowRunner
 from sync_engine.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ class World:
     erp: SyntheticCustomers
     crm: SyntheticCustomers
     store: Store
-    spec: FlowSpec
+    spec: FlowConfig
 
     def run(self) -> tuple[RunReport, float]:
         mapping = load_mapping(ROOT / "mappings", "memory", "customer")
@@ -100,7 +101,7 @@ def _world(directory: str, records: int, *, tracking: str, direction: str) -> Wo
     )
     store = Store(f"sqlite:///{directory}/state.db")
     store.upgrade()
-    spec = FlowSpec(
+    spec = FlowConfig(
         name="customers",
         entity="customer",
         erp="erp",

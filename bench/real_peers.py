@@ -23,9 +23,9 @@ from connectors.bottlecrm import BottleCrmConnector
 from connectors.tryton import TrytonConnector
 from sync_engine.config import load_config
 from sync_engine.flows import run_flow
-from sync_engine.peers.bottlecrm import BottleCrmPeer
-from sync_engine.peers.tryton import TrytonPeer
 from sync_engine.store import Store
+from synchub_dev.peers.bottlecrm import BottleCrmPeer
+from synchub_dev.peers.tryton import TrytonPeer
 
 CHANGED = 10
 

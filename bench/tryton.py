@@ -17,8 +17,8 @@ from connectors.memory import MemoryDatabase
 from connectors.tryton import TrytonConnector
 from sync_engine.config import load_config
 from sync_engine.flows import run_flow
-from sync_engine.peers.tryton import TrytonPeer
 from sync_engine.store import Store
+from synchub_dev.peers.tryton import TrytonPeer
 
 REPO = Path(__file__).resolve().parents[1]
 

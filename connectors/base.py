@@ -42,6 +42,7 @@ __all__ = [
     "Page",
     "PermanentError",
     "RecordError",
+    "StopRun",
     "TransientError",
     "WriteRequest",
     "WriteResult",
@@ -66,6 +67,14 @@ class TransientError(ConnectorError):
 
 class PermanentError(ConnectorError):
     """Retrying will not help: bad credentials, validation errors, unknown entity."""
+
+
+class StopRun(PermanentError):
+    """Stop the whole run now, from any call (e.g. the system's daily API allowance is used up).
+
+    Not a per-record failure: the engine ends the run as failed with this message, and the next
+    scheduled run starts over. Raise it only when no further call of this run can succeed.
+    """
 
 
 class RecordError(ConnectorError):
@@ -244,6 +253,11 @@ class Entity(abc.ABC):
             can_delete=self.can_delete,
         )
 
+    def id_order(self, record_id: str) -> Any:
+        """How ids sort in this system's reads (numbers for integer ids): ties of one change mark are
+        read in this order, and a cursor's id is compared by it."""
+        return record_id
+
     def describe(self, record_id: str | None = None) -> str:
         """How a person names this record in messages: product, entity and id."""
         return (
@@ -306,9 +320,12 @@ class Entity(abc.ABC):
         return [self.write_one(request) for request in requests]
 
     def write_one(self, request: WriteRequest) -> WriteResult:
-        """Apply one request; whatever goes wrong becomes this request's failed result."""
+        """Apply one request; whatever goes wrong becomes this request's failed result (except
+        :class:`StopRun`, which ends the run)."""
         try:
             return self._apply(request)
+        except StopRun:
+            raise
         except Exception as exc:  # one record's failure never fails the batch
             return self.failure(request, exc)
 
@@ -428,8 +445,9 @@ class Connector(abc.ABC):
     def read_changes(self, entity: str, since: Cursor | None, *, page_size: int = 500) -> Iterator[Page]:
         """Pages of records changed after ``since`` (all records when ``since`` is None).
 
-        Cursor entities come in ``(modified, id)`` order and each page carries the cursor reached;
-        the engine applies the overlap window and removes duplicates. Never the whole set at once.
+        Cursor entities come in ``(modified, id)`` order, strictly after ``since``, and each page
+        carries the cursor reached, so a read resumed from it continues exactly after its last record.
+        The engine applies the overlap window and removes duplicates. Never the whole set at once.
         """
         handler = self.entity(entity)
         tracked = handler.modified_field is not None
@@ -459,6 +477,10 @@ class Connector(abc.ABC):
 
     def list_ids(self, entity: str) -> Iterator[str]:
         """Every id of ``entity``: used to reconcile deletions on systems that leave no trace."""
+        if not self.entity_types:  # a connector of its own making: every id from a full read
+            for page in self.read_changes(entity, None):
+                yield from (record.id for record in page.records if not record.deleted)
+            return
         ids = self._guarded(self.entity(entity).list_ids)
         while True:
             found = self._guarded(next, ids, None)

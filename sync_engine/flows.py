@@ -9,10 +9,10 @@ from graphlib import CycleError, TopologicalSorter
 from connectors.base import Connector, load_connector
 from sync_engine.config import Config, FlowConfig
 from sync_engine.connections import resolve_connection
-from sync_engine.engine import FlowRunner, FlowSpec, Hook, Progress
 from sync_engine.mapping import load_mapping
 from sync_engine.report import RunReport
 from sync_engine.retrying import RetryPolicy
+from sync_engine.run import FlowRunner, Hook, Progress
 from sync_engine.store import Store
 
 
@@ -76,7 +76,5 @@ def run_flow(
             role: load_mapping(config.mappings_dir, config.systems[system].connector, flow.entity)
             for role, system in (("erp", flow.erp), ("crm", flow.crm))
         }
-        runner = FlowRunner(
-            FlowSpec.from_config(flow), store, connectors, mappings, retry=retry, hook=hook, progress=progress
-        )
+        runner = FlowRunner(flow, store, connectors, mappings, retry=retry, hook=hook, progress=progress)
         return runner.run(dry_run=dry_run, reconcile_deletes=reconcile_deletes)

@@ -14,7 +14,7 @@ left empty, as Tryton sets a party's company currency), and the database's fault
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -72,7 +72,8 @@ class MemoryEntity(Entity):
         if self.modified_field is None:
             return self._scan(table, ((None, record_id) for record_id in table.ids()), page_size)
         order = table.order()
-        start = bisect_left(order, (since.modified, since.id)) if since is not None else 0
+        # strictly after the cursor: the record at the mark was read already
+        start = bisect_right(order, (since.modified, since.id)) if since is not None else 0
         return self._scan(table, (order[i] for i in range(start, len(order))), page_size)
 
     def _scan(

@@ -9,8 +9,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
@@ -21,14 +24,17 @@ from connectors.base import PermanentError, TransientError
 from connectors.salesforce.auth import Token, fetch_token
 from connectors.salesforce.settings import SalesforceSettings
 
-__all__ = ["ApiBudgetExceeded", "SalesforceClient"]
+__all__ = ["ApiBudgetExceeded", "DailyLimitReached", "SalesforceClient"]
 
 T = TypeVar("T")
-_RATE_LIMITED = {"REQUEST_LIMIT_EXCEEDED"}
 
 
 class ApiBudgetExceeded(PermanentError):
     """The org's daily API usage is above the share SyncHub may use; no new work starts."""
+
+
+class DailyLimitReached(ApiBudgetExceeded):
+    """The org answered 403 REQUEST_LIMIT_EXCEEDED: its daily allowance is used up. Not retried."""
 
 
 def _error_code(exc: SalesforceError) -> str:
@@ -56,11 +62,25 @@ class SalesforceClient:
         self.token: Token | None = None
         self._sf: Salesforce | None = None
         self._last_retry_after: str | None = None
-        self.session.hooks["response"].append(self._remember_retry_after)
+        self.clock: tuple[datetime, float] | None = None
+        """(the org's time from the last response's Date header, our monotonic time then)."""
+        self.limit_reached: str | None = None
+        """Set once the org says its daily limit is reached: every later call is refused at once."""
+        self.session.hooks["response"].append(self._remember_headers)
 
-    def _remember_retry_after(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        # simple-salesforce's exceptions keep the body, not the headers: note Retry-After here.
+    def _remember_headers(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        # simple-salesforce's exceptions keep the body, not the headers: note Retry-After here, and
+        # the usage of every response (Bulk 2.0 polls too, which bypass simple-salesforce's counter).
         self._last_retry_after = response.headers.get("Retry-After")
+        stamp = response.headers.get("Date")
+        if stamp:
+            with contextlib.suppress(TypeError, ValueError):
+                self.clock = (parsedate_to_datetime(stamp).astimezone(UTC), time.monotonic())
+        info = response.headers.get("Sforce-Limit-Info", "")
+        if info.startswith("api-usage="):
+            used, _, allowed = info.removeprefix("api-usage=").partition("/")
+            if used.isdigit() and allowed.isdigit():
+                self.usage = (int(used), int(allowed))
 
     # -- session -----------------------------------------------------------------------------------
     @property
@@ -89,6 +109,8 @@ class SalesforceClient:
     # -- calls ---------------------------------------------------------------------------------------
     def guard(self, what: str) -> None:
         """Refuse to start ``what`` when the API usage is above the allowed share."""
+        if self.limit_reached:
+            raise DailyLimitReached(self.limit_reached)
         if self.usage is None:
             return
         used, allowed = self.usage
@@ -102,6 +124,8 @@ class SalesforceClient:
 
     def call(self, what: str, fn: Callable[[Salesforce], T]) -> T:
         """Run ``fn`` with the client; sessions, rate limits and transport errors handled as above."""
+        if self.limit_reached:
+            raise DailyLimitReached(self.limit_reached)
         refreshed = False
         attempt = 0
         while True:
@@ -122,7 +146,15 @@ class SalesforceClient:
                 self._sf = None  # log in again on the next attempt
             except SalesforceError as exc:
                 self._note_usage()
-                if exc.status == 429 or _error_code(exc) in _RATE_LIMITED:
+                if exc.status == 403 and _error_code(exc) == "REQUEST_LIMIT_EXCEEDED":
+                    # G4: the org's daily allowance is used up; retrying only burns more.
+                    self.limit_reached = (
+                        f"salesforce: {what}: the org's daily API request limit is reached "
+                        f"({_error_text(exc)}); SyncHub stops this run and starts no new work until the "
+                        "rolling 24-hour usage falls (see Setup > Company Information > API Requests)"
+                    )
+                    raise DailyLimitReached(self.limit_reached) from None
+                if exc.status == 429 or _error_code(exc) == "REQUEST_LIMIT_EXCEEDED":
                     wait = self._retry_after(exc)
                     if attempt < self.settings.max_retries:
                         attempt += 1
@@ -145,6 +177,11 @@ class SalesforceClient:
                 raise TransientError(
                     f"salesforce: {what}: connection failed ({type(exc).__name__})"
                 ) from None
+            except requests.RequestException as exc:
+                raise TransientError(f"salesforce: {what}: {type(exc).__name__}") from None
+            except ValueError as exc:
+                # A body that is not the JSON the call expects (a proxy's HTML page, a cut answer).
+                raise TransientError(f"salesforce: {what}: unreadable answer ({exc})") from None
 
     def _retry_after(self, exc: SalesforceError) -> float | None:
         try:
@@ -153,9 +190,7 @@ class SalesforceClient:
             return None
 
     def _note_usage(self) -> None:
-        usage = self.sf.api_usage.get("api-usage") if self._sf is not None else None
-        if usage is not None:
-            self.usage = (usage.used, usage.total)
+        pass  # the response hook keeps ``usage`` from every response
 
     # -- helpers -------------------------------------------------------------------------------------
     def query_pages(

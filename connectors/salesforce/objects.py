@@ -10,29 +10,47 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ADDRESS_PARTS", "ENTITY_SPECS", "Child", "EntitySpec", "flatten_addresses", "nest_addresses"]
+__all__ = [
+    "ADDRESS_PARTS",
+    "ENTITY_SPECS",
+    "Child",
+    "EntitySpec",
+    "address_fields",
+    "flatten_addresses",
+    "nest_addresses",
+]
 
 ADDRESS_KINDS = ("Billing", "Shipping")
 ADDRESS_PARTS = ("Street", "City", "PostalCode", "State", "Country")
 
 
-def nest_addresses(row: dict[str, Any]) -> list[dict[str, Any]]:
+def address_field(kind: str, part: str, codes: bool) -> str:
+    """The field holding one part: with State/Country picklists, ISO codes live in ``*StateCode`` and
+    ``*CountryCode`` (the text fields then only take the picklists' integration values)."""
+    return f"{kind}{part}Code" if codes and part in ("State", "Country") else f"{kind}{part}"
+
+
+def address_fields(codes: bool) -> tuple[str, ...]:
+    return tuple(address_field(k, p, codes) for k in ADDRESS_KINDS for p in ADDRESS_PARTS)
+
+
+def nest_addresses(row: dict[str, Any], codes: bool = False) -> list[dict[str, Any]]:
     """The Billing and Shipping fields of a row as a list of addresses (empty ones left out)."""
     out = []
     for kind in ADDRESS_KINDS:
-        parts = {part: row.pop(f"{kind}{part}", None) for part in ADDRESS_PARTS}
+        parts = {part: row.pop(address_field(kind, part, codes), None) for part in ADDRESS_PARTS}
         if any(parts.values()):
             out.append({"Kind": kind, **parts})
     return out
 
 
-def flatten_addresses(addresses: list[dict[str, Any]] | None) -> dict[str, Any]:
+def flatten_addresses(addresses: list[dict[str, Any]] | None, codes: bool = False) -> dict[str, Any]:
     """Back to fields; a kind missing from the list is cleared."""
-    row: dict[str, Any] = {f"{k}{p}": None for k in ADDRESS_KINDS for p in ADDRESS_PARTS}
+    row: dict[str, Any] = dict.fromkeys(address_fields(codes))
     for address in addresses or []:
         kind = address.get("Kind")
         if kind in ADDRESS_KINDS:
-            row.update({f"{kind}{p}": address.get(p) for p in ADDRESS_PARTS})
+            row.update({address_field(kind, p, codes): address.get(p) for p in ADDRESS_PARTS})
     return row
 
 
@@ -47,7 +65,7 @@ class Child:
     """Fields that identify a child within its parent, tried in order (first with a value wins)."""
     many: bool = True
     priced: bool = False
-    """Lines that need a standard ``PricebookEntryId`` for their ``Product2Id``."""
+    """Lines: each needs the ``PricebookEntryId`` of its product in the parent's price book and currency."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +80,6 @@ class EntitySpec:
     """A fixed filter: which records of the object are this entity."""
     attach_to_id: bool = False
     """The entity lives on an existing record (cost fields on Product2): a create updates ``Id``."""
-    needs_pricebook: bool = False
     addresses: bool = False
     """Billing*/Shipping* fields are shown as an ``Addresses`` list (``Kind`` Billing or Shipping)."""
 
@@ -70,11 +87,6 @@ class EntitySpec:
         return ["Id", "SystemModstamp", "LastModifiedById", self.external_id, *self.fields, *self.read_only]
 
 
-_ADDRESS = tuple(
-    f"{kind}{part}"
-    for kind in ("Billing", "Shipping")
-    for part in ("Street", "City", "PostalCode", "State", "Country")
-)
 _LINE_FIELDS = ("Product2Id", "Description", "Quantity", "UnitPrice")
 
 ENTITY_SPECS: dict[str, EntitySpec] = {
@@ -83,7 +95,6 @@ ENTITY_SPECS: dict[str, EntitySpec] = {
         (
             "Name",
             "CurrencyIsoCode",
-            *_ADDRESS,
             "SyncHub_Tax_Id__c",
             "SyncHub_Legal_Form__c",
             "SyncHub_Credit_Limit__c",
@@ -117,8 +128,9 @@ ENTITY_SPECS: dict[str, EntitySpec] = {
     ),
     "quote": EntitySpec(
         "Quote",
-        ("Name", "Status", "ExpirationDate", "AccountId", "CurrencyIsoCode"),
-        read_only=("QuoteNumber", "GrandTotal"),
+        ("Name", "Status", "ExpirationDate", "OpportunityId"),
+        # Q2, Q6: account and currency come from the quote's opportunity.
+        read_only=("QuoteNumber", "GrandTotal", "AccountId", "CurrencyIsoCode", "Pricebook2Id"),
         children=(
             Child(
                 "QuoteLineItems",
@@ -129,32 +141,25 @@ ENTITY_SPECS: dict[str, EntitySpec] = {
                 priced=True,
             ),
         ),
-        needs_pricebook=True,
     ),
+    # An accepted Quote is the order request; its Order (created by SyncHub, see orders.py) carries
+    # the ERP's number and statuses. The record's id is the Quote's.
     "sales_order": EntitySpec(
-        "Order",
-        (
+        "Quote",
+        (),
+        read_only=(
+            "QuoteNumber",
+            "Name",
             "AccountId",
-            "QuoteId",
-            "Status",
-            "EffectiveDate",
             "CurrencyIsoCode",
-            "SyncHub_Quote_Number__c",
-            "SyncHub_Delivery_Status__c",
-            "SyncHub_Invoice_Status__c",
+            "Pricebook2Id",
+            "OpportunityId",
+            "GrandTotal",
         ),
-        read_only=("OrderNumber", "TotalAmount"),
+        where="Status = 'Accepted'",
         children=(
-            Child(
-                "OrderItems",
-                "OrderItem",
-                "OrderId",
-                (*_LINE_FIELDS, "SyncHub_Delivered_Quantity__c"),
-                ("Product2Id",),
-                priced=True,
-            ),
+            Child("QuoteLineItems", "QuoteLineItem", "QuoteId", (*_LINE_FIELDS, "Discount"), ("Product2Id",)),
         ),
-        needs_pricebook=True,
     ),
     "product_cost": EntitySpec(
         "Product2",

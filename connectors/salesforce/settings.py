@@ -45,6 +45,12 @@ class SalesforceSettings:
     backoff_seconds: float = 1.0
     timeout_seconds: float = 60.0
     bulk_poll_seconds: float = 2.0
+    bulk_timeout_seconds: float = 600.0
+    """The longest SyncHub waits for one Bulk API 2.0 job; then it is aborted (records retried next run)."""
+    currency: str | None = None
+    """The org's currency when it has no multi-currency (no CurrencyIsoCode field to read it from)."""
+    opportunity_stage: str = "Proposal/Price Quote"
+    """Stage of the Opportunity SyncHub creates for a quote that has none."""
 
     @classmethod
     def parse(cls, conn: ConnectionSettings, options: Mapping[str, Any]) -> SalesforceSettings:
@@ -101,4 +107,7 @@ class SalesforceSettings:
             backoff_seconds=float(opt("backoff_seconds", 1.0)),
             timeout_seconds=float(opt("timeout_seconds", 60.0)),
             bulk_poll_seconds=float(opt("bulk_poll_seconds", 2.0)),
+            bulk_timeout_seconds=float(opt("bulk_timeout_seconds", 600.0)),
+            currency=(str(opt("currency")).upper() if opt("currency") else None),
+            opportunity_stage=str(opt("opportunity_stage", "Proposal/Price Quote")),
         )

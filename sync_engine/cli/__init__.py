@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from typing import Annotated
 
 import typer
@@ -9,11 +10,12 @@ import typer
 from sync_engine import __version__
 from sync_engine.cli import conflicts, db, deadletters, locks
 from sync_engine.cli.config_cmds import init, validate
-from sync_engine.cli.demo import demo
 from sync_engine.cli.run import run
 from sync_engine.cli.status import status
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS_GROUP", "app", "main"]
+
+COMMANDS_GROUP = "synchub.commands"
 
 app = typer.Typer(
     name="synchub",
@@ -43,7 +45,6 @@ app.command()(init)
 app.command()(validate)
 app.command()(run)
 app.command()(status)
-app.command()(demo)
 app.add_typer(db.app, name="db")
 app.add_typer(conflicts.app, name="conflicts")
 app.add_typer(deadletters.app, name="deadletters")
@@ -56,6 +57,20 @@ except ModuleNotFoundError as exc:
         raise
 else:
     app.add_typer(mappings_app, name="mappings")
+
+
+def _add_plugin_commands() -> None:
+    """Commands other packages add through the ``synchub.commands`` entry-point group (``demo`` comes
+    from the developer tooling this way, so the product never imports it)."""
+    for entry in entry_points(group=COMMANDS_GROUP):
+        command = entry.load()
+        if isinstance(command, typer.Typer):
+            app.add_typer(command, name=entry.name)
+        else:
+            app.command(name=entry.name)(command)
+
+
+_add_plugin_commands()
 
 
 def main() -> None:

@@ -16,9 +16,9 @@ from connectors.base import ConnectionSettings, WriteRequest
 from connectors.bottlecrm import BottleCrmConnector
 from connectors.tryton import TrytonConnector
 from sync_engine.airflow.dag_factory import dag_id
-from sync_engine.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
-from sync_engine.peers.tryton import TrytonInstance, TrytonPeer
 from sync_engine.store import Store
+from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
+from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixtures
 from tests.tryton.conftest import tryton_peer  # noqa: F401
 from tests.tryton.helpers import party

@@ -14,8 +14,8 @@ import pytest
 
 from connectors.base import ConnectionSettings
 from connectors.bottlecrm import BottleCrmConnector
-from sync_engine.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
-from sync_engine.peers.process import PeerError
+from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
+from synchub_dev.peers.process import PeerError
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import requests
 
 from connectors.base import NativeRecord, WriteRequest, WriteResult
 from connectors.bottlecrm import BottleCrmConnector
-from sync_engine.peers.bottlecrm import BottleCrmInstance
+from synchub_dev.peers.bottlecrm import BottleCrmInstance
 
 
 def write_ok(conn: BottleCrmConnector, entity: str, *requests_: WriteRequest) -> list[WriteResult]:

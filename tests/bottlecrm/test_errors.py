@@ -6,8 +6,8 @@ import pytest
 
 from connectors.base import ConnectionSettings, PermanentError, TransientError, WriteRequest
 from connectors.bottlecrm import BottleCrmConnector
-from sync_engine.peers.bottlecrm import BottleCrmInstance
-from sync_engine.peers.process import free_port
+from synchub_dev.peers.bottlecrm import BottleCrmInstance
+from synchub_dev.peers.process import free_port
 
 
 def test_a_refused_record_is_reported_with_its_field_and_the_rest_of_the_batch_is_written(

@@ -12,7 +12,7 @@ import pytest
 from connectors.base import ConnectionSettings, WriteRequest
 from connectors.bottlecrm import BottleCrmConnector
 from connectors.bottlecrm.paging import scan
-from sync_engine.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
+from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
 
 SEEDED = 5000
 

@@ -19,12 +19,12 @@ from typer.testing import CliRunner
 from connectors.base import Connector
 from sync_engine.cli import app
 from sync_engine.config import Config, load_config
-from sync_engine.demo import DemoFailed, DemoResult, run_demo, scenario, stop_servers
 from sync_engine.flows import open_connector
 from sync_engine.mapping import load_mapping
 from sync_engine.model import to_canonical_dict, validate_canonical
-from sync_engine.peers.process import PeerError
 from sync_engine.store import Store
+from synchub_dev.demo import DemoFailed, DemoResult, run_demo, scenario, stop_servers
+from synchub_dev.peers.process import PeerError
 
 
 @pytest.fixture(scope="module")

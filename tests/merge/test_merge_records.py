@@ -166,7 +166,8 @@ def test_archive_keeps_a_delete_against_an_update_a_conflict_and_its_resolution_
     base = customer()
     edited = SideState(customer(payment_terms="60 days"), T1)
     held = merge(base, GONE, edited, ARCHIVE)
-    assert (held.erp_action, held.crm_action, [c.kind for c in held.conflicts]) == ("none", "none", ["delete"])
+    assert (held.erp_action, held.crm_action) == ("none", "none")
+    assert [c.kind for c in held.conflicts] == ["delete"]
 
     resolved = merge(base, GONE, edited, ARCHIVE, {RECORD_PATH: None})
     assert (resolved.crm_action, resolved.crm_patch) == ("update", {"active": False})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +11,8 @@ import pytest
 
 from connectors.base import ConnectionSettings
 from connectors.salesforce import SalesforceConnector
-from tests.emulators.salesforce import SalesforceEmulator, emulator_session
+from tests.emulators.salesforce import ContractMissing, OrgShape, SalesforceEmulator, emulator_session
+from tests.emulators.salesforce.contract import contracts_dir
 
 CLIENT_ID, CLIENT_SECRET = "3MVG9-synchub", "s3cret"
 
@@ -33,9 +35,26 @@ def clock() -> Clock:
     return Clock()
 
 
+def require_contract() -> None:
+    """The emulator is built from the describe contract: skip without it (fail under CI=true)."""
+    try:
+        contracts_dir()
+    except ContractMissing as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{exc} (CI must provide it)")
+        pytest.skip(str(exc))
+
+
 @pytest.fixture
-def emulator(clock: Clock) -> SalesforceEmulator:
-    emu = SalesforceEmulator(clock=clock)
+def shape() -> OrgShape:
+    """The org's shape; tests parametrise it indirectly (``@pytest.mark.parametrize("shape", ...)``)."""
+    return OrgShape()
+
+
+@pytest.fixture
+def emulator(clock: Clock, shape: OrgShape) -> SalesforceEmulator:
+    require_contract()
+    emu = SalesforceEmulator(shape, clock=clock)
     emu.clients[CLIENT_ID] = CLIENT_SECRET
     return emu
 
@@ -52,7 +71,12 @@ def connect(emulator: SalesforceEmulator) -> Callable[..., SalesforceConnector]:
             host="emulated.my.salesforce.com",
             login=login,
             password=password,
-            extra={"backoff_seconds": 0.001, "bulk_poll_seconds": 0, **extra},
+            extra={
+                "backoff_seconds": 0.001,
+                "bulk_poll_seconds": 0,
+                **({} if emulator.org.shape.multi_currency else {"currency": emulator.org.shape.currency}),
+                **extra,
+            },
         )
         return SalesforceConnector(settings, {"session": emulator_session(emulator)})
 

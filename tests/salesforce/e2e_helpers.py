@@ -16,7 +16,7 @@ from sync_engine.mapping import load_mapping
 from sync_engine.model import validate_canonical
 from sync_engine.report import RunReport
 from sync_engine.retrying import RetryPolicy
-from sync_engine.sides import ReferenceLookup
+from sync_engine.run.sides import ReferenceLookup
 from sync_engine.store import Store
 
 REPO = Path(__file__).resolve().parents[2]

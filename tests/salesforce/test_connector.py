@@ -114,21 +114,6 @@ def test_every_entity_writes_and_reads_back(sf: SalesforceConnector) -> None:
                 )
             ],
         ),
-        "sales_order": sf.write_batch(
-            "sales_order",
-            [
-                WriteRequest(
-                    "create",
-                    "o1",
-                    {
-                        "AccountId": acct.id,
-                        "Status": "Draft",
-                        "EffectiveDate": "2026-01-31",
-                        "OrderItems": [line],
-                    },
-                )
-            ],
-        ),
         "complaint": sf.write_batch(
             "complaint",
             [WriteRequest("create", "k1", {"Subject": "Broken", "Status": "New", "AccountId": acct.id})],
@@ -152,12 +137,10 @@ def test_every_entity_writes_and_reads_back(sf: SalesforceConnector) -> None:
     for entity, [res] in results.items():
         assert res.ok, f"{entity}: {res.error}"
         [record] = _all(sf, entity)
-        assert (
-            record.ref
-            == {"quote": "q1", "sales_order": "o1", "complaint": "k1", "product_cost": "pc1"}[entity]
-        )
+        assert record.ref == {"quote": "q1", "complaint": "k1", "product_cost": "pc1"}[entity]
     assert _all(sf, "quote")[0].data["QuoteLineItems"][0]["Quantity"] == 3.0
-    assert _all(sf, "sales_order")[0].data["OrderItems"][0]["Product2Id"] == prod.id
+    [quote] = _all(sf, "quote")
+    assert quote.data["AccountId"] == acct.id  # taken from the opportunity SyncHub made for it
     assert results["product_cost"][0].id == prod.id  # the cost lives on the product's Product2
 
 
@@ -304,9 +287,13 @@ def test_no_new_work_starts_above_the_allowed_share_of_the_daily_api_limit(
     emulator.org.api_used = 49
     _all(sf, "customer")  # 50 of 100 after this call
     calls = len(emulator.requests)
-    with pytest.raises(ApiBudgetExceeded, match=r"50 of its 100 daily API requests.*50%"):
-        sf.write_batch("customer", [WriteRequest("create", "c1", {"Name": "A"})])
+    [result] = sf.write_batch("customer", [WriteRequest("create", "c1", {"Name": "A"})])
+    # Not a failure of the batch: the record waits, transient, for a run when usage has fallen.
+    assert not result.ok and result.transient
+    assert "of its 100 daily API requests" in (result.error or "") and "50%" in (result.error or "")
     assert len(emulator.requests) == calls  # refused before any request
+    with pytest.raises(ApiBudgetExceeded, match="of its 100 daily API requests"):
+        _all(sf, "customer")  # a read stops the run
 
 
 def test_wrong_client_secret_fails_with_a_clear_message(connect: Callable[..., SalesforceConnector]) -> None:

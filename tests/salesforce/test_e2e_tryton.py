@@ -19,10 +19,10 @@ from connectors.salesforce import SalesforceConnector
 from connectors.tryton import TrytonConnector
 from sync_engine.config import Config
 from sync_engine.flows import run_flow
-from sync_engine.peers.process import PeerError
-from sync_engine.peers.tryton import TrytonInstance, TrytonPeer
 from sync_engine.report import RunReport
 from sync_engine.store import Store
+from synchub_dev.peers.process import PeerError
+from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 from tests.emulators.salesforce import SalesforceEmulator, emulator_session
 
 from .e2e_helpers import (

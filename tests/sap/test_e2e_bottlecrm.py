@@ -23,10 +23,10 @@ from sync_engine.config import Config
 from sync_engine.flows import flow_order, run_flow
 from sync_engine.mapping import load_mapping
 from sync_engine.mapping.context import PreviewContext
-from sync_engine.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
-from sync_engine.peers.process import PeerError
 from sync_engine.report import RunReport
 from sync_engine.store import Store
+from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
+from synchub_dev.peers.process import PeerError
 from tests.emulators.sap import SapEmulator
 from tests.salesforce.e2e_helpers import (
     FAST_RETRY,

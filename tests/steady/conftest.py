@@ -16,11 +16,11 @@ import yaml
 from connectors.base import Connector
 from sync_engine.config import Config, load_config
 from sync_engine.connections import env_var_name
-from sync_engine.demo import scenario
 from sync_engine.flows import open_connector
-from sync_engine.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
-from sync_engine.peers.tryton import TrytonInstance, TrytonPeer
 from sync_engine.store import Store
+from synchub_dev.demo import scenario
+from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
+from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixtures
 from tests.tryton.conftest import tryton_peer  # noqa: F401
 

@@ -10,9 +10,9 @@ import sys
 import textwrap
 
 from connectors.base import WriteRequest
-from sync_engine.demo import seed
 from sync_engine.flows import run_flow
 from sync_engine.store import Store
+from synchub_dev.demo import seed
 from tests.steady.conftest import RealPeers
 
 KILLER = textwrap.dedent(

@@ -14,10 +14,10 @@ import pytest
 
 from connectors.base import Connector, WriteRequest
 from sync_engine.config import Config
-from sync_engine.demo import scenario, seed
 from sync_engine.flows import flow_order, run_flow
 from sync_engine.report import RunReport
 from sync_engine.store import Store
+from synchub_dev.demo import scenario, seed
 from tests.steady.conftest import RealPeers
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from connectors.tryton import TrytonConnector
-from sync_engine.peers.process import PeerError
-from sync_engine.peers.tryton import TrytonInstance, TrytonPeer
+from synchub_dev.peers.process import PeerError
+from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 
 from .helpers import connect
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from connectors.base import ConnectionSettings
 from connectors.tryton import TrytonConnector
-from sync_engine.peers.tryton import TrytonInstance
+from synchub_dev.peers.tryton import TrytonInstance
 
 
 def connect(instance: TrytonInstance, **options: Any) -> TrytonConnector:

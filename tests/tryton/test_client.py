@@ -11,7 +11,7 @@ from connectors.base import PermanentError
 from connectors.tryton.client import TrytonClient, decode, encode
 from connectors.tryton.connector import TrytonConnector
 from connectors.tryton.domains import changed_since, equals, literal_pattern
-from sync_engine.peers.tryton import TrytonInstance
+from synchub_dev.peers.tryton import TrytonInstance
 
 
 def client_for(tryton: TrytonInstance, password: str | None = None) -> TrytonClient:

@@ -14,9 +14,9 @@ from connectors.memory import MemoryDatabase
 from connectors.tryton import TrytonConnector
 from sync_engine.config import load_config
 from sync_engine.flows import run_flow
-from sync_engine.peers.tryton import TrytonInstance
 from sync_engine.retrying import RetryPolicy
 from sync_engine.store import Store
+from synchub_dev.peers.tryton import TrytonInstance
 
 from .helpers import party
 

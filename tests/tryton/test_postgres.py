@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from connectors.base import Cursor, WriteRequest
-from sync_engine.peers.tryton import TrytonPeer
+from synchub_dev.peers.tryton import TrytonPeer
 
 from .helpers import connect, party
 

@@ -13,14 +13,18 @@ import itertools
 import json
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from .org import ApiError, Org, RecordError, sf_timestamp
+from .shape import OrgShape
 from .soql import SoqlError, parse_datetime, parse_soql
+from .values import coerce
 
 __all__ = ["Fault", "InjectedTimeout", "SalesforceEmulator"]
 
@@ -39,15 +43,6 @@ _REASONS = {
     500: "Server Error",
     503: "Service Unavailable",
 }
-_BOOLEAN_FIELDS = {"IsActive", "IsStandard", "IsDeleted", "SyncHub_Active__c"}
-_NUMBER_FIELDS = {
-    "UnitPrice",
-    "Quantity",
-    "Discount",
-    "SyncHub_Cost__c",
-    "SyncHub_Credit_Limit__c",
-    "SyncHub_Delivered_Quantity__c",
-}
 
 
 class InjectedTimeout(Exception):
@@ -61,6 +56,8 @@ class Fault:
     kind: int | str
     path_contains: str = ""
     retry_after: int | None = None
+    skip: int = 0
+    """Let this many matching requests through first."""
 
 
 @dataclass
@@ -84,9 +81,11 @@ class _Job:
     failed: list[dict[str, str]] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     created: str = ""
+    error: str | None = None
 
     def info(self) -> dict[str, Any]:
         return {
+            "errorMessage": self.error,
             "id": self.id,
             "operation": self.operation,
             "object": self.object,
@@ -107,8 +106,14 @@ class SalesforceEmulator:
     """An emulated org behind a WSGI app. ``clients`` maps client id -> secret (client credentials);
     ``jwt_keys`` maps client id -> PEM public key (JWT bearer; the signature is checked)."""
 
-    def __init__(self, *, clock: Callable[[], datetime] | None = None, page_size: int = 2000) -> None:
-        self.org = Org(clock=clock) if clock else Org()
+    def __init__(
+        self,
+        shape: OrgShape | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        page_size: int = 2000,
+    ) -> None:
+        self.org = Org(shape, clock=clock)
         self.page_size = page_size
         self.instance_url = "https://emulated.my.salesforce.com"
         self.clients: dict[str, str] = {}
@@ -118,6 +123,11 @@ class SalesforceEmulator:
         self.requests: list[tuple[str, str]] = []
         """(method, path + query) of every request, for tests that count calls."""
         self.token_requests = 0
+        self.fail_next_job = False
+        """The next Bulk 2.0 job ends ``Failed`` as a whole (as on a platform error)."""
+        self.hold_jobs = False
+        """Bulk 2.0 jobs stay ``InProgress`` (a busy org): waits time out."""
+        """The next Bulk 2.0 job ends ``Failed`` as a whole (as on a platform error)."""
         self._cursors: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
         self._jobs: dict[str, _Job] = {}
         self._ids = itertools.count(1)
@@ -134,10 +144,17 @@ class SalesforceEmulator:
         self.tokens.clear()
 
     def inject(
-        self, kind: int | str, *, times: int = 1, path_contains: str = "", retry_after: int | None = None
+        self,
+        kind: int | str,
+        *,
+        times: int = 1,
+        path_contains: str = "",
+        retry_after: int | None = None,
+        skip: int = 0,
     ) -> None:
-        """The next ``times`` matching requests fail with ``kind`` (an HTTP status, or ``"timeout"``)."""
-        self.faults.extend(Fault(kind, path_contains, retry_after) for _ in range(times))
+        """The next ``times`` matching requests (after ``skip`` of them) fail with ``kind``: an HTTP
+        status (400 = the request refused as a whole) or ``"timeout"``."""
+        self.faults.extend(Fault(kind, path_contains, retry_after, skip) for _ in range(times))
 
     # -- WSGI ----------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -152,7 +169,7 @@ class SalesforceEmulator:
         except ApiError as exc:
             response = _Response(exc.status, exc.body())
         except RecordError as exc:
-            response = _Response(400, [{"message": exc.message, "errorCode": exc.code, "fields": exc.fields}])
+            response = _Response(exc.status, exc.body())
         if path.startswith("/services/data/"):
             response.headers["Sforce-Limit-Info"] = f"api-usage={self.org.api_used}/{self.org.api_limit}"
         if response.raw is not None:
@@ -161,7 +178,11 @@ class SalesforceEmulator:
             payload = b""
         else:
             payload = json.dumps(response.body).encode()
-        headers = [("Content-Type", response.content_type), ("Content-Length", str(len(payload)))]
+        headers = [
+            ("Content-Type", response.content_type),
+            ("Content-Length", str(len(payload))),
+            ("Date", format_datetime(self.org.clock(), usegmt=True)),
+        ]
         headers.extend(response.headers.items())
         start_response(f"{response.status} {_REASONS.get(response.status, 'Status')}", headers)
         return [payload]
@@ -169,6 +190,9 @@ class SalesforceEmulator:
     def _fault(self, path: str) -> _Response | None:
         for i, fault in enumerate(self.faults):
             if fault.path_contains in path:
+                if fault.skip:
+                    fault.skip -= 1
+                    return None
                 del self.faults[i]
                 if fault.kind == "timeout":
                     raise InjectedTimeout(path)
@@ -179,6 +203,10 @@ class SalesforceEmulator:
                         401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
                     )
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                if status == 400:
+                    return _Response(
+                        400, [{"message": "The request was malformed", "errorCode": "JSON_PARSER_ERROR"}]
+                    )
                 if status == 429:
                     return _Response(
                         429,
@@ -282,6 +310,8 @@ class SalesforceEmulator:
             if len(parts) == 2:
                 return self._more(version, parts[1])
             return self._query(version, params.get("q", ""), include_deleted=head == "queryAll")
+        if head == "sobjects" and len(parts) == 1 and method == "GET":
+            return self._global()
         if head == "sobjects" and len(parts) >= 2:
             return self._sobjects(version, method, parts[1:], params, data)
         if head == "composite" and len(parts) >= 2 and parts[1] == "sobjects":
@@ -345,54 +375,63 @@ class SalesforceEmulator:
         name = parts[0]
         self.org.sobject(name)
         if len(parts) == 1 and method == "POST":
-            try:
-                record_id = self.org.insert(name, _body(data))
-            except RecordError as exc:
-                return _Response(400, [{"message": exc.message, "errorCode": exc.code, "fields": exc.fields}])
+            record_id = self.org.insert(name, _body(data))
             return _Response(201, {"id": record_id, "success": True, "errors": []})
+        if len(parts) == 2 and parts[1] == "describe" and method == "GET":
+            return _Response(200, self.org.describe(name))
         if len(parts) == 2 and parts[1] in ("deleted", "updated") and method == "GET":
             return self._changed(name, parts[1], params)
         if len(parts) == 2:
             record_id = parts[1]
             if method == "GET":
-                record = self.org.get(name, record_id)
+                record = self.org.live(name, record_id)
                 return _Response(200, {"attributes": self._attributes(version, name, record), **record})
             if method == "PATCH":
-                self.org.update(name, record_id, _body(data)) if record_id in self.org.records[
-                    name
-                ] else self.org.get(name, record_id)
+                self.org.update(name, record_id, _body(data))
                 return _Response(204)
             if method == "DELETE":
-                self.org.get(name, record_id)
                 self.org.delete(name, record_id)
                 return _Response(204)
         if len(parts) == 3:
             field_name, value = parts[1], parts[2]
+            spec = self.org.schema[name].fields.get(field_name)
+            if spec is None or not (spec.external_id or spec.id_lookup):
+                raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")  # U2
             matches = [r for r in self.org.records[name].values() if r.get(field_name) == value]
+            if len(matches) > 1:  # G7, U1
+                return _Response(
+                    300, [f"/services/data/v{version}/sobjects/{name}/{r['Id']}" for r in matches]
+                )
             if method == "GET":
-                if len(matches) > 1:
-                    return _Response(
-                        300, [f"/services/data/v{version}/sobjects/{name}/{r['Id']}" for r in matches]
-                    )
                 if not matches:
-                    raise ApiError(
-                        404,
-                        "NOT_FOUND",
-                        f"The requested resource does not exist: {name} {field_name}={value}",
-                    )
+                    raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
                 return _Response(
                     200, {"attributes": self._attributes(version, name, matches[0]), **matches[0]}
                 )
             if method == "PATCH":
-                if len(matches) > 1:
-                    return _Response(
-                        300, [f"/services/data/v{version}/sobjects/{name}/{r['Id']}" for r in matches]
+                body = _body(data)
+                if field_name in body:
+                    # U1: the value comes from the URL only.
+                    raise RecordError(
+                        "INVALID_FIELD",
+                        f"{field_name} is not allowed in the body of an upsert by it",
+                        [field_name],
                     )
-                record_id, created = self.org.upsert(name, field_name, value, _body(data))
-                if created:
-                    return _Response(201, {"id": record_id, "success": True, "errors": [], "created": True})
-                return _Response(200, {"id": record_id, "success": True, "errors": [], "created": False})
+                if params.get("updateOnly", "").lower() == "true" and not matches:
+                    raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+                record_id, created = self.org.upsert(name, field_name, value, body)
+                return _Response(
+                    201 if created else 200,
+                    {"id": record_id, "success": True, "errors": [], "created": created},
+                )
         raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP method '{method}' not allowed here")
+
+    def _global(self) -> _Response:
+        sobjects = [
+            {k: v for k, v in self.org.describe(n).items() if k not in ("fields", "recordTypeInfos")}
+            for n in self.org.schema
+        ]
+        return _Response(200, {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects})
 
     def _changed(self, name: str, which: str, params: dict[str, str]) -> _Response:
         try:
@@ -400,20 +439,28 @@ class SalesforceEmulator:
         except (KeyError, ValueError):
             raise ApiError(400, "INVALID_PARAMETER", "start and end must be ISO 8601 date-times") from None
         now = self.org.clock()
-        earliest = now - timedelta(days=15)
-        if start < earliest.replace(second=0, microsecond=0) - timedelta(minutes=1):
-            raise ApiError(400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 15 days ago")
+        if start < now - timedelta(days=30):
+            raise ApiError(400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 30 days ago")
+        if end < start:
+            raise ApiError(400, "INVALID_REPLICATION_DATE", "endDate before startDate")
         start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
-        pool = self.org.deleted[name] if which == "deleted" else self.org.records[name]
-        hits = [(rid, parse_datetime(r["SystemModstamp"])) for rid, r in pool.items()]
-        hits = [(rid, when) for rid, when in hits if start <= when <= end]
         if which == "updated":
-            return _Response(200, {"ids": [rid for rid, _ in hits], "latestDateCovered": sf_timestamp(end)})
+            hits = [
+                rid
+                for rid, r in self.org.records[name].items()
+                if start <= parse_datetime(r["SystemModstamp"]) <= end
+            ]
+            return _Response(200, {"ids": hits, "latestDateCovered": sf_timestamp(end)})
+        log = self.org.delete_log[name]
         return _Response(
             200,
             {
-                "deletedRecords": [{"id": rid, "deletedDate": sf_timestamp(when)} for rid, when in hits],
-                "earliestDateAvailable": sf_timestamp(earliest),
+                "deletedRecords": [
+                    {"id": rid, "deletedDate": sf_timestamp(when)}
+                    for rid, when in log.items()
+                    if start <= when <= end
+                ],
+                "earliestDateAvailable": sf_timestamp(self.org.earliest_deleted),
                 "latestDateCovered": sf_timestamp(end),
             },
         )
@@ -424,7 +471,13 @@ class SalesforceEmulator:
         if method == "GET" and len(parts) == 1:
             ids = [i for i in params.get("ids", "").split(",") if i]
             fields = [f for f in params.get("fields", "").split(",") if f]
-            out = []
+            spec = self.org.sobject(parts[0])
+            unknown = [f for f in fields if f not in spec.fields]
+            if unknown:  # C5
+                raise ApiError(
+                    400, "INVALID_FIELD", f"No such column '{unknown[0]}' on entity '{parts[0]}'", unknown
+                )
+            out: list[Any] = []
             for record_id in ids:
                 record = self.org.records[parts[0]].get(record_id)
                 out.append(
@@ -437,75 +490,123 @@ class SalesforceEmulator:
                 )
             return _Response(200, out)
         if method == "DELETE" and not parts:
-            results = []
-            for record_id in [i for i in params.get("ids", "").split(",") if i]:
-                name = self.org.find(record_id)
-                if name is None:
-                    results.append(
-                        {
-                            "id": record_id,
-                            "success": False,
-                            "errors": [
-                                {
-                                    "statusCode": "ENTITY_IS_DELETED",
-                                    "message": "entity is deleted",
-                                    "fields": [],
-                                }
-                            ],
-                        }
-                    )
-                    continue
-                self.org.delete(name, record_id)
-                results.append({"id": record_id, "success": True, "errors": []})
-            return _Response(200, results)
-        records = (data or {}).get("records")
-        if not isinstance(records, list) or len(records) > 200:
-            raise ApiError(
-                400,
-                "INVALID_BATCH_SIZE" if isinstance(records, list) else "JSON_PARSER_ERROR",
-                "records: a list of at most 200 sObjects is required",
+            ids = [i for i in params.get("ids", "").split(",") if i]
+            _limit(len(ids))
+            all_or_none = params.get("allOrNone", "false").lower() == "true"
+            return _Response(200, self._each(ids, all_or_none, self._delete_one))
+        body = data if isinstance(data, dict) else {}
+        records = body.get("records")
+        if not isinstance(records, list):
+            raise ApiError(400, "JSON_PARSER_ERROR", "records: a list of sObjects is required")
+        _limit(len(records))
+        all_or_none = str(body.get("allOrNone", False)).lower() == "true"
+        if method == "POST" and not parts:
+            return _Response(200, self._each(records, all_or_none, self._create_one))
+        if method == "PATCH" and (not parts or len(parts) == 1):
+            return _Response(200, self._each(records, all_or_none, self._update_one))
+        if method == "PATCH" and len(parts) == 2:
+            name, key = parts
+            spec = self.org.sobject(name).fields.get(key)
+            if spec is None or not (spec.external_id or spec.id_lookup):
+                raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")  # U2
+            counts: dict[Any, int] = {}
+            for record in records:
+                counts[record.get(key)] = counts.get(record.get(key), 0) + 1
+            return _Response(
+                200,
+                self._each(
+                    records, all_or_none, lambda r: self._upsert_one(name, key, r, counts), upsert=True
+                ),
             )
-        if str((data or {}).get("allOrNone", False)).lower() == "true":
-            raise ApiError(400, "NOT_SUPPORTED", "the emulator implements allOrNone=false only")
-        results = []
-        for record in records:
-            name = (record.get("attributes") or {}).get("type")
-            try:
-                if not name:
-                    raise RecordError("INVALID_TYPE", "Must specify a type in attributes")
-                if method == "POST" and not parts:
-                    if "Id" in record:
-                        raise RecordError("INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
-                    results.append(
-                        {"id": self.org.insert(name, _body(record)), "success": True, "errors": []}
-                    )
-                elif method == "PATCH" and (not parts or (len(parts) == 1 and parts[0] == name)):
-                    # The published collection also sends updates to composite/sobjects/<SObject>.
-                    body = _body(record)
-                    record_id = body.pop("Id", None)
-                    if not record_id or record_id not in self.org.records.get(name, {}):
-                        raise RecordError(
-                            "MALFORMED_ID" if not record_id else "ENTITY_IS_DELETED",
-                            f"invalid or deleted id {record_id!r}",
-                            ["Id"],
-                        )
-                    self.org.update(name, record_id, body)
-                    results.append({"id": record_id, "success": True, "errors": []})
-                elif method == "PATCH" and len(parts) == 2:
-                    if name != parts[0]:
-                        raise RecordError("INVALID_TYPE", f"records must be of type {parts[0]}")
-                    value = record.get(parts[1])
-                    if not value:
-                        raise RecordError(
-                            "MISSING_EXTERNAL_ID", f"{parts[1]} is required for an upsert", [parts[1]]
-                        )
-                    record_id, created = self.org.upsert(name, parts[1], value, _body(record))
-                    results.append({"id": record_id, "success": True, "errors": [], "created": created})
-                else:
-                    raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP method '{method}' not allowed here")
-            except RecordError as exc:
-                results.append({"id": None, "success": False, "errors": [exc.as_result()]})
-        return _Response(200, results)
+        raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP method '{method}' not allowed here")
+
+    def _each(
+        self, items: list[Any], all_or_none: bool, one: Callable[[Any], dict[str, Any]], upsert: bool = False
+    ) -> list[dict[str, Any]]:
+        """C3/C4: one result per record, in order; with allOrNone a failure rolls every record back."""
+        results: list[dict[str, Any]] = []
+        failed = False
+        try:
+            with self.org.all_or_none() if all_or_none else _nothing():
+                for item in items:
+                    try:
+                        results.append(one(item))
+                    except RecordError as exc:
+                        failed = True
+                        results.append({"id": None, "success": False, "errors": [exc.as_result()]})
+                if all_or_none and failed:
+                    raise _RolledBack
+        except _RolledBack:
+            rolled = {
+                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "message": "Record rolled back because not all records were valid and the request was "
+                "using AllOrNone header",
+                "fields": [],
+            }
+            results = [
+                r if not r["success"] else {"id": None, "success": False, "errors": [rolled]} for r in results
+            ]
+        if upsert:
+            for r in results:
+                r.setdefault("created", False)
+        return results
+
+    def _type(self, record: Any) -> str:
+        if not isinstance(record, dict):
+            raise ApiError(400, "JSON_PARSER_ERROR", "each record must be a JSON object")
+        name = (record.get("attributes") or {}).get("type")
+        if not name:
+            raise RecordError("INVALID_TYPE", "Must specify a type in attributes", [])  # C2
+        self.org.sobject(name)
+        return str(name)
+
+    def _create_one(self, record: Any) -> dict[str, Any]:
+        name = self._type(record)
+        if "Id" in record or "id" in record:
+            raise RecordError("INVALID_FIELD", "Id not allowed in create", ["Id"])  # C2
+        return {"id": self.org.insert(name, _body(record)), "success": True, "errors": []}
+
+    def _update_one(self, record: Any) -> dict[str, Any]:
+        name = self._type(record)
+        body = _body(record)
+        record_id = body.pop("Id", None) or body.pop("id", None)
+        if not record_id:
+            raise RecordError("MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])  # C2
+        self.org.update(name, str(record_id), body)
+        return {"id": record_id, "success": True, "errors": []}
+
+    def _upsert_one(self, name: str, key: str, record: Any, counts: dict[Any, int]) -> dict[str, Any]:
+        if self._type(record) != name:
+            raise RecordError("INVALID_TYPE", f"records must be of type {name}", [])  # C2
+        body = _body(record)
+        if "Id" in body:
+            raise RecordError("INVALID_FIELD", "record ids are not allowed in an upsert", ["Id"])
+        value = body.get(key)
+        if not value:
+            raise RecordError("MISSING_ARGUMENT", f"{key} not specified", [key])
+        if counts.get(value, 0) > 1:
+            raise RecordError(
+                "DUPLICATE_EXTERNAL_ID", f"{key}: the same value is given twice in this request", [key]
+            )  # U3
+        try:
+            record_id, created = self.org.upsert(name, key, str(value), body)
+        except RecordError as exc:
+            if exc.status == 300:
+                raise RecordError("DUPLICATE_EXTERNAL_ID", exc.message, exc.fields) from None  # U3
+            raise
+        return {"id": record_id, "success": True, "errors": [], "created": created}
+
+    def _delete_one(self, record_id: Any) -> dict[str, Any]:
+        name = self.org.object_of(str(record_id))
+        if name is None:
+            raise RecordError("MALFORMED_ID", f"malformed id {record_id}", [])
+        try:
+            self.org.delete(name, str(record_id))
+        except RecordError as exc:
+            if exc.code == "NOT_FOUND":
+                raise RecordError("ENTITY_IS_DELETED", "entity is deleted", []) from None
+            raise
+        return {"id": record_id, "success": True, "errors": []}
 
     # -- Bulk API 2.0 ingest -------------------------------------------------------------------------
     def _ingest(self, method: str, parts: list[str], data: Any, body: bytes) -> _Response:
@@ -550,7 +651,10 @@ class SalesforceEmulator:
                 if state == "Aborted":
                     job.state = "Aborted"
                 elif state == "UploadComplete" and job.state == "Open":
-                    self._run(job)
+                    if self.hold_jobs:
+                        job.state = "InProgress"
+                    else:
+                        self._run(job)
                 else:
                     raise ApiError(400, "INVALIDJOBSTATE", f"cannot move a job from {job.state} to {state}")
                 return _Response(200, job.info())
@@ -572,34 +676,58 @@ class SalesforceEmulator:
         raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP method '{method}' not allowed here")
 
     def _run(self, job: _Job) -> None:
-        """Process the uploaded CSV at once: the job goes straight to JobComplete."""
+        """Process the uploaded CSV at once: the job ends JobComplete, or Failed as a whole."""
         reader = csv.DictReader(io.StringIO(job.data))
         job.columns = list(reader.fieldnames or [])
+        fields = self.org.sobject(job.object).fields
+        unknown = [c for c in job.columns if c not in fields]
+        if unknown or self.fail_next_job:
+            # A bad header fails the whole job, with no per-record results.
+            job.state, self.fail_next_job = "Failed", False
+            job.error = (
+                f"InvalidBatch : Field name not found : {unknown[0]}" if unknown else "InternalServerError"
+            )
+            return
         for row in reader:
-            values = {k: _csv_value(k, v) for k, v in row.items() if v != ""}
             try:
+                values = {k: coerce(fields[k], None if v == "#N/A" else v) for k, v in row.items() if v != ""}
                 if job.operation == "upsert":
                     assert job.external_id is not None
                     record_id, created = self.org.upsert(
-                        job.object, job.external_id, str(values.get(job.external_id, "")), values
+                        job.object, job.external_id, str(values.pop(job.external_id, "")), values
                     )
                 elif job.operation == "insert":
                     record_id, created = self.org.insert(job.object, values), True
                 elif job.operation == "update":
-                    record_id, created = values.pop("Id", ""), False
-                    if record_id not in self.org.records[job.object]:
-                        raise RecordError("ENTITY_IS_DELETED", "entity is deleted", ["Id"])
+                    record_id, created = str(values.pop("Id", "")), False
                     self.org.update(job.object, record_id, values)
                 else:
-                    record_id, created = values.get("Id", ""), False
-                    if record_id not in self.org.records[job.object]:
-                        raise RecordError("ENTITY_IS_DELETED", "entity is deleted", ["Id"])
+                    record_id, created = str(values.get("Id", "")), False
                     self.org.delete(job.object, record_id)
                 job.success.append({"sf__Id": record_id, "sf__Created": str(created).lower(), **row})
-            except RecordError as exc:
+            except (RecordError, ApiError) as exc:
                 error = f"{exc.code}:{exc.message}:{','.join(exc.fields)} --"
                 job.failed.append({"sf__Id": "", "sf__Error": error, **row})
         job.state = "JobComplete"
+
+
+class _RolledBack(Exception):
+    """allOrNone: undo the request's writes."""
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _limit(count: int) -> None:
+    if count > 200:
+        # C1: the whole request fails above 200 records.
+        raise ApiError(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            "record limit reached. cannot submit more than 200 records into this call",
+        )
 
 
 def _body(data: Any) -> dict[str, Any]:
@@ -610,17 +738,6 @@ def _body(data: Any) -> dict[str, Any]:
 
 def _sort_key(value: Any) -> Any:
     return value if value is not None else ""
-
-
-def _csv_value(name: str, text: str) -> Any:
-    """Bulk CSV cells are text: ``#N/A`` is null, booleans and numbers take the field's type."""
-    if text == "#N/A":
-        return None
-    if name in _BOOLEAN_FIELDS:
-        return text.lower() == "true"
-    if name in _NUMBER_FIELDS:
-        return float(text)
-    return text
 
 
 def _csv(columns: list[str], rows: list[dict[str, str]]) -> str:

@@ -1,18 +1,37 @@
-"""The data of one emulated Salesforce org: objects, records, the delete log, the clock, API usage.
-
-Only the fields SyncHub uses exist (plus the documented custom fields); writing an unknown field is
-an ``INVALID_FIELD`` error, a missing required one ``REQUIRED_FIELD_MISSING``, as on Salesforce.
+"""The data of one emulated org: its schema (from the contract and its shape), records, the recycle
+bin, the clock and the API usage. Every write is checked field by field (``values.py``) and by the
+object's behaviour rules (``rules.py``) before anything is stored.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-__all__ = ["SCHEMA", "ApiError", "Org", "RecordError", "sf_timestamp"]
+from . import rules
+from .contract import FieldSpec, ObjectSpec, contracts_dir
+from .errors import ApiError, RecordError
+from .shape import OrgShape, build_schema
+from .values import ID_PATTERN, check_write, coerce
+
+__all__ = ["ApiError", "Org", "RecordError", "sf_timestamp"]
+
+HARD_DELETED = {"OrderItem", "OpportunityLineItem"}
+"""D1, R8, O4: these skip the recycle bin (queryAll does not return them)."""
+_SYSTEM = (
+    "Id",
+    "IsDeleted",
+    "CreatedDate",
+    "CreatedById",
+    "LastModifiedDate",
+    "LastModifiedById",
+    "SystemModstamp",
+)
 
 
 def sf_timestamp(when: datetime) -> str:
@@ -24,279 +43,287 @@ def sf_timestamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
-@dataclass(frozen=True)
-class SObjectType:
-    prefix: str
-    fields: frozenset[str]
-    required: frozenset[str] = frozenset()
-    read_only: frozenset[str] = frozenset()
-    external_ids: frozenset[str] = frozenset({"SyncHub_Id__c"})
-    autonumber: str | None = None
-
-
-_SYSTEM = frozenset(
-    {"Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp", "LastModifiedById"}
-)
-
-
-def _type(prefix: str, fields: str, required: str = "", read_only: str = "", **kw: Any) -> SObjectType:
-    names = frozenset(fields.split()) | _SYSTEM | {"SyncHub_Id__c"}
-    return SObjectType(
-        prefix, names, frozenset(required.split()), frozenset(read_only.split()) | _SYSTEM, **kw
-    )
-
-
-_ADDRESS = " ".join(
-    f"{kind}{part}"
-    for kind in ("Billing", "Shipping")
-    for part in ("Street", "City", "PostalCode", "State", "Country")
-)
-SCHEMA: dict[str, SObjectType] = {
-    "Account": _type(
-        "001",
-        f"Name AccountNumber Phone Website Type CurrencyIsoCode {_ADDRESS} SyncHub_Tax_Id__c "
-        "SyncHub_Legal_Form__c SyncHub_Credit_Limit__c SyncHub_Payment_Terms__c SyncHub_Active__c",
-        "Name",
-    ),
-    "Contact": _type("003", "AccountId FirstName LastName Email Phone Title", "LastName"),
-    "Product2": _type(
-        "01t",
-        "Name ProductCode Description IsActive QuantityUnitOfMeasure CurrencyIsoCode SyncHub_Cost__c "
-        "SyncHub_Cost_Method__c SyncHub_Cost_Date__c SyncHub_Cost_Id__c",
-        "Name",
-        external_ids=frozenset({"SyncHub_Id__c", "SyncHub_Cost_Id__c"}),
-    ),
-    "Pricebook2": _type("01s", "Name IsActive IsStandard", "Name", "IsStandard"),
-    "PricebookEntry": _type(
-        "01u",
-        "Pricebook2Id Product2Id UnitPrice IsActive CurrencyIsoCode",
-        "Pricebook2Id Product2Id UnitPrice",
-    ),
-    "Quote": _type(
-        "0Q0",
-        "Name QuoteNumber Status ExpirationDate AccountId OpportunityId Pricebook2Id GrandTotal "
-        "CurrencyIsoCode",
-        "Name",
-        "QuoteNumber GrandTotal",
-        autonumber="QuoteNumber",
-    ),
-    "QuoteLineItem": _type(
-        "0QL",
-        "QuoteId Product2Id PricebookEntryId Description Quantity UnitPrice Discount",
-        "QuoteId Quantity UnitPrice",
-    ),
-    "Order": _type(
-        "801",
-        "OrderNumber AccountId QuoteId Pricebook2Id Status EffectiveDate TotalAmount CurrencyIsoCode "
-        "SyncHub_Quote_Number__c SyncHub_Delivery_Status__c SyncHub_Invoice_Status__c",
-        "AccountId Status EffectiveDate",
-        "OrderNumber TotalAmount",
-        autonumber="OrderNumber",
-    ),
-    "OrderItem": _type(
-        "802",
-        "OrderId Product2Id PricebookEntryId Description Quantity UnitPrice SyncHub_Delivered_Quantity__c",
-        "OrderId Quantity UnitPrice",
-    ),
-    "Case": _type(
-        "500",
-        "CaseNumber Subject Description Status Priority AccountId SyncHub_Order__c SyncHub_Order_Number__c "
-        "SyncHub_Resolution__c",
-        "",
-        "CaseNumber",
-        autonumber="CaseNumber",
-    ),
-    "User": _type("005", "Name Username", "Name"),
-}
-
-
-class ApiError(Exception):
-    """A whole request fails: rendered as ``[{"message", "errorCode", "fields"}]`` with ``status``."""
-
-    def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields or []
-
-    def body(self) -> list[dict[str, Any]]:
-        return [{"message": self.message, "errorCode": self.code, "fields": self.fields}]
-
-
-class RecordError(Exception):
-    """One record of a collection or bulk job fails; the others go on."""
-
-    def __init__(self, code: str, message: str, fields: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.fields = code, message, fields or []
-
-    def as_result(self) -> dict[str, Any]:
-        return {"statusCode": self.code, "message": self.message, "fields": self.fields}
-
-
-@dataclass
 class Org:
     """Records by object and id; every write stamps ``SystemModstamp`` from ``clock``."""
 
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    api_limit: int = 15000
-    api_used: int = 0
-    integration_user: str = "005000000000000001"
-    records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    deleted: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    _counters: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name in SCHEMA:
-            self.records.setdefault(name, {})
-            self.deleted.setdefault(name, {})
-        self.records["User"][self.integration_user] = self._system_fields(
+    def __init__(
+        self,
+        shape: OrgShape | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        contracts: Path | None = None,
+    ) -> None:
+        self.shape = shape or OrgShape()
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.schema: dict[str, ObjectSpec] = build_schema(contracts or contracts_dir(), self.shape)
+        self.api_limit = 15000
+        self.api_used = 0
+        self.integration_user = "005000000000001AAA"
+        self.records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self.schema}
+        self.deleted: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self.schema}
+        self.delete_log: dict[str, dict[str, datetime]] = {name: {} for name in self.schema}
+        """What the ``deleted`` resource reports (hard deletes too) until purged."""
+        self.earliest_deleted = self.clock() - timedelta(days=30)
+        """``earliestDateAvailable``: the newest purged deletion (or when the org's log starts)."""
+        self.lock = threading.RLock()
+        self._counters: dict[str, int] = {}
+        self.records["User"][self.integration_user] = self._stamped(
             "User", self.integration_user, {"Name": "SyncHub Integration", "Username": "synchub@example.com"}
         )
+        self.record_types: dict[str, dict[str, Any]] = {}
+        for info in self.schema["Account"].record_types:
+            rid = str(info["recordTypeId"])
+            self.record_types[rid] = info
+            self.records["RecordType"][rid] = self._stamped(
+                "RecordType", rid, {"Name": info["name"], "SobjectType": "Account"}
+            )
+        # P3: every org has exactly one standard price book, active, made by the platform.
         self.standard_pricebook = self.insert(
             "Pricebook2", {"Name": "Standard Price Book", "IsActive": True}, force={"IsStandard": True}
         )
 
-    # -- schema checks ---------------------------------------------------------------------------
-    def sobject(self, name: str) -> SObjectType:
+    # -- schema --------------------------------------------------------------------------------------
+    def sobject(self, name: str) -> ObjectSpec:
         try:
-            return SCHEMA[name]
+            return self.schema[name]
         except KeyError:
-            raise ApiError(
-                404, "NOT_FOUND", f"The requested resource does not exist: sObject type '{name}'"
-            ) from None
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist") from None
 
-    def check_fields(self, name: str, data: dict[str, Any], *, creating: bool) -> None:
-        kind = self.sobject(name)
-        for key in data:
-            if key not in kind.fields:
-                raise RecordError("INVALID_FIELD", f"No such column '{key}' on sobject of type {name}", [key])
-            if key in kind.read_only:
-                raise RecordError(
-                    "INVALID_FIELD_FOR_INSERT_UPDATE",
-                    f"Unable to create/update fields: {key}. Check the security settings of this field.",
-                    [key],
-                )
-        if creating:
-            missing = sorted(f for f in kind.required if data.get(f) in (None, ""))
-        else:
-            missing = sorted(f for f in kind.required if f in data and data[f] in (None, ""))
-        if missing:
+    def object_of(self, record_id: str) -> str | None:
+        """The object whose key prefix the id carries."""
+        for name, spec in self.schema.items():
+            if record_id.startswith(spec.prefix):
+                return name
+        return None
+
+    def check_reference(self, obj: str, spec: FieldSpec, value: Any) -> None:
+        """M7: the id must name an existing record of an object the field may point to."""
+        text = str(value)
+        target = self.object_of(text) if ID_PATTERN.fullmatch(text) else None
+        if target is None or target not in spec.reference_to:
             raise RecordError(
-                "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]", missing
+                "INVALID_CROSS_REFERENCE_KEY",
+                f"invalid cross reference id: {spec.name} {text!r} is not a {'/'.join(spec.reference_to)} id",
+                [spec.name],
+            )
+        if text in self.deleted.get(target, {}):
+            raise RecordError(
+                "ENTITY_IS_DELETED", f"entity is deleted: {spec.name} {text}", [spec.name]
+            )  # D2
+        if text not in self.records[target]:
+            raise RecordError(
+                "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {spec.name} {text}", [spec.name]
             )
 
-    # -- writes ------------------------------------------------------------------------------------
+    # -- writes --------------------------------------------------------------------------------------
     def new_id(self, name: str) -> str:
         number = self._counters.get(name, 0) + 1
         self._counters[name] = number
-        return f"{SCHEMA[name].prefix}{number:015d}"
+        return f"{self.schema[name].prefix}{number:012d}AAA"
 
-    def _system_fields(self, name: str, record_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    def _stamped(
+        self, name: str, record_id: str, data: dict[str, Any], user: str | None = None
+    ) -> dict[str, Any]:
         stamp = sf_timestamp(self.clock())
-        return {
-            **data,
+        fields = self.schema[name].fields
+        record: dict[str, Any] = {f: None for f in fields}
+        for fname, spec in fields.items():
+            if spec.type == "boolean":
+                record[fname] = bool(spec.default) if spec.default is not None else False
+            elif spec.default is not None and spec.defaulted:
+                record[fname] = coerce(spec, spec.default)
+        who = user or self.integration_user
+        record.update(data)
+        system = {
             "Id": record_id,
             "IsDeleted": False,
             "CreatedDate": stamp,
+            "CreatedById": who,
             "LastModifiedDate": stamp,
+            "LastModifiedById": who,
             "SystemModstamp": stamp,
-            "LastModifiedById": self.integration_user,
         }
+        record.update({k: v for k, v in system.items() if k in fields})
+        if "OwnerId" in fields and not record.get("OwnerId"):
+            record["OwnerId"] = who
+        if "CurrencyIsoCode" in fields and not record.get("CurrencyIsoCode"):
+            record["CurrencyIsoCode"] = self.shape.corporate_currency
+        return record
 
     def insert(
         self, name: str, data: dict[str, Any], *, user: str | None = None, force: dict[str, Any] | None = None
     ) -> str:
-        """Create a record (checked like the API does); ``force`` sets read-only fields (setup data)."""
+        """Create a record as the API does; ``force`` sets read-only fields (the platform's own setup)."""
         with self.lock:
-            self.check_fields(name, data, creating=True)
-            kind = SCHEMA[name]
-            entry = self.records["PricebookEntry"].get(str(data.get("PricebookEntryId")))
-            if entry is not None and "Product2Id" in kind.fields:
-                # Line items take their product from the price book entry, as on Salesforce.
-                data = {**data, "Product2Id": entry["Product2Id"]}
+            obj = self.sobject(name)
+            body = {k: v for k, v in data.items() if k != "attributes"}
+            rules.before_check(self, name, body, None)
+            values = check_write(self, obj, body, creating=True)
             record_id = self.new_id(name)
-            record = self._system_fields(
-                name, record_id, {f: None for f in kind.fields} | data | (force or {})
-            )
-            if kind.autonumber:
-                record[kind.autonumber] = f"{self._counters[name]:08d}"
-            record["LastModifiedById"] = user or self.integration_user
+            record = self._stamped(name, record_id, values, user)
+            record.update(force or {})
+            for fname, spec in obj.fields.items():
+                if spec.type == "string" and fname in rules.AUTONUMBERS.get(name, ()):
+                    record[fname] = f"{self._counters[name]:08d}"
+            self._unique(obj, record)
+            rules.before_insert(self, name, record, values)
             self.records[name][record_id] = record
+            rules.after_write(self, name, record, user)
             return record_id
 
     def update(self, name: str, record_id: str, data: dict[str, Any], *, user: str | None = None) -> None:
         with self.lock:
-            record = self.get(name, record_id)
-            self.check_fields(name, data, creating=False)
+            obj = self.sobject(name)
+            record = self.live(name, record_id)
+            body = {k: v for k, v in data.items() if k != "attributes"}
+            if body.get("Id", record_id) != record_id:
+                raise RecordError(  # M2: Id is not updateable; the URL's (or the collection item's) Id rules
+                    "INVALID_FIELD_FOR_INSERT_UPDATE", "Unable to create/update fields: Id.", ["Id"]
+                )
+            body.pop("Id", None)
+            rules.before_check(self, name, body, record)
+            values = check_write(self, obj, body, creating=False)
+            rules.before_update(self, name, record, values)
+            updated = {**record, **values}
+            self._unique(obj, updated, record_id)
             stamp = sf_timestamp(self.clock())
-            record.update(data)
+            record.update(values)
             record.update(
                 LastModifiedDate=stamp, SystemModstamp=stamp, LastModifiedById=user or self.integration_user
             )
+            rules.after_write(self, name, record, user)
 
     def upsert(
         self, name: str, field_name: str, value: str, data: dict[str, Any], *, user: str | None = None
     ) -> tuple[str, bool]:
-        """Create or update by external id; returns (id, created). Several matches -> 300."""
+        """Create or update by an external id (U1, U2); returns (id, created)."""
         with self.lock:
-            kind = self.sobject(name)
-            if field_name not in kind.external_ids:
-                raise RecordError(
-                    "INVALID_FIELD",
-                    f"Field {field_name} is not an External ID or Id field of {name}",
-                    [field_name],
+            obj = self.sobject(name)
+            spec = obj.fields.get(field_name)
+            if spec is None or not (spec.external_id or spec.id_lookup):
+                raise ApiError(
+                    404,
+                    "NOT_FOUND",
+                    f"Provided external ID field does not exist or is not accessible: {field_name}",
                 )
             matches = [rid for rid, rec in self.records[name].items() if rec.get(field_name) == value]
             if len(matches) > 1:
                 raise RecordError(
                     "DUPLICATE_EXTERNAL_ID",
-                    f"{field_name}: more than one record found for external id",
+                    f"{field_name}: more than one record found for external id field: {matches}",
                     [field_name],
+                    status=300,
                 )
             body = {k: v for k, v in data.items() if k != "attributes"}
-            if body.get(field_name, value) != value:
-                raise RecordError(
-                    "INVALID_FIELD", f"{field_name} in the body differs from the URL", [field_name]
-                )
-            body[field_name] = value
+            if "Id" in body:
+                raise RecordError("INVALID_FIELD", "Id is not allowed in an upsert body", ["Id"])
             if matches:
+                body.pop(field_name, None)
                 self.update(name, matches[0], body, user=user)
                 return matches[0], False
+            body[field_name] = value
             return self.insert(name, body, user=user), True
 
-    def delete(self, name: str, record_id: str) -> None:
+    def delete(self, name: str, record_id: str, *, user: str | None = None) -> None:
         with self.lock:
-            self.sobject(name)
-            record = self.records[name].pop(record_id, None)
-            if record is None:
-                raise RecordError("ENTITY_IS_DELETED", "entity is deleted", [])
-            stamp = sf_timestamp(self.clock())
-            record.update(IsDeleted=True, SystemModstamp=stamp, LastModifiedDate=stamp)
-            self.deleted[name][record_id] = record
+            record = self.live(name, record_id)
+            rules.before_delete(self, name, record)
+            self._remove(name, record, user)
+
+    def _remove(self, name: str, record: dict[str, Any], user: str | None) -> None:
+        record_id = record["Id"]
+        for child, parent_field in rules.CASCADES.get(name, ()):
+            for rec in [r for r in self.records[child].values() if r.get(parent_field) == record_id]:
+                self._remove(child, rec, user)
+        del self.records[name][record_id]
+        now = self.clock()
+        stamp = sf_timestamp(now)
+        record.update(IsDeleted=True, SystemModstamp=stamp, LastModifiedById=user or self.integration_user)
+        self.delete_log[name][record_id] = now
+        if name not in HARD_DELETED:
+            self.deleted[name][record_id] = record  # D1: the recycle bin, seen by queryAll
+        rules.after_delete(self, name, record, user)
+
+    def touch(self, name: str, record_id: str) -> None:
+        """A roll-up or derived value changed: the platform moves SystemModstamp, not LastModified*."""
+        record = self.records[name].get(record_id)
+        if record is not None:
+            record["SystemModstamp"] = sf_timestamp(self.clock())
+
+    def _unique(self, obj: ObjectSpec, record: dict[str, Any], own_id: str | None = None) -> None:
+        for spec in obj.fields.values():
+            value = record.get(spec.name)
+            if not spec.unique or value in (None, ""):
+                continue
+            for rid, other in self.records[obj.name].items():
+                if rid != own_id and other.get(spec.name) == value:
+                    raise RecordError(  # M9, U4
+                        "DUPLICATE_VALUE",
+                        f"duplicate value found: {spec.name} duplicates value on record with id: {rid}",
+                        [spec.name],
+                    )
 
     def purge_deleted(self, older_than: timedelta) -> None:
-        """Empty the recycle bin of deletions older than ``older_than`` (as Salesforce does after 15 days)."""
-        from .soql import parse_datetime
-
+        """Empty the recycle bin and the delete log of deletions older than ``older_than``."""
         limit = self.clock() - older_than
         with self.lock:
-            for bin_ in self.deleted.values():
-                for record_id in [
-                    r for r, rec in bin_.items() if parse_datetime(rec["SystemModstamp"]) < limit
-                ]:
-                    del bin_[record_id]
+            for name, log in self.delete_log.items():
+                for record_id, when in list(log.items()):
+                    if when < limit:
+                        del log[record_id]
+                        self.deleted[name].pop(record_id, None)
+                        self.earliest_deleted = max(self.earliest_deleted, when)
 
-    # -- reads -------------------------------------------------------------------------------------
-    def get(self, name: str, record_id: str) -> dict[str, Any]:
+    @contextmanager
+    def all_or_none(self) -> Iterator[None]:
+        """C4: keep the org as it was unless the block finishes."""
+        with self.lock:
+            saved = copy.deepcopy((self.records, self.deleted, self.delete_log, self._counters))
+            try:
+                yield
+            except BaseException:
+                self.records, self.deleted, self.delete_log, self._counters = saved
+                raise
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def live(self, name: str, record_id: str) -> dict[str, Any]:
+        """A live record, or the errors a REST read gives (D2: deleted; G5/G6: unknown or malformed)."""
         self.sobject(name)
         record = self.records[name].get(record_id)
-        if record is None:
-            raise ApiError(404, "NOT_FOUND", f"The requested resource does not exist: {name} {record_id}")
-        return record
+        if record is not None:
+            return record
+        if record_id in self.deleted[name] or record_id in self.delete_log[name]:
+            raise RecordError("ENTITY_IS_DELETED", "entity is deleted", [], status=404)
+        if not ID_PATTERN.fullmatch(record_id) or self.object_of(record_id) != name:
+            raise RecordError("MALFORMED_ID", f"{name} ID: id value of incorrect type: {record_id}", ["Id"])
+        raise RecordError("NOT_FOUND", "The requested resource does not exist", [], status=404)
+
+    def get(self, name: str, record_id: str) -> dict[str, Any]:
+        return self.live(name, record_id)
 
     def find(self, record_id: str) -> str | None:
-        """The object name of a live record id, from its key prefix."""
-        for sobject, kind in SCHEMA.items():
-            if record_id.startswith(kind.prefix) and record_id in self.records[sobject]:
-                return sobject
-        return None
+        """The object name of a live record id."""
+        name = self.object_of(record_id)
+        return name if name is not None and record_id in self.records[name] else None
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """The object's describe as this org answers it: the recording's envelope, this org's fields."""
+        obj = self.sobject(name)
+        envelope = {
+            k: v for k, v in (obj.recorded or {}).items() if k not in ("fields", "childRelationships")
+        }
+        envelope.update(
+            name=name,
+            keyPrefix=obj.prefix,
+            createable=True,
+            updateable=True,
+            deletable=True,
+            queryable=True,
+            fields=[f.describe() for f in obj.fields.values()],
+            recordTypeInfos=list(obj.record_types),
+        )
+        envelope.setdefault("label", name)
+        return envelope
+
+    def system_fields(self) -> tuple[str, ...]:
+        return _SYSTEM

@@ -1,0 +1,218 @@
+"""Reading one side: its changes since the cursor, as prepared :class:`Change` pages.
+
+Retried dead letters are read by id first, then the change stream: from the cursor, re-reading an
+overlap window where a late commit may hide; connectors without change tracking give a full
+snapshot. Records that failed for good earlier and have not changed wait. Deletions the side leaves
+no trace of are found by comparing ids with the links, on the flow's schedule.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from connectors.base import Cursor, NativeRecord, Page, TransientError
+from sync_engine.identity import record_hash
+from sync_engine.run import dead_letters
+from sync_engine.run.context import RunContext, RunLedger, now
+from sync_engine.run.sides import Change, Side
+from sync_engine.store import CursorState
+
+__all__ = ["ReadState", "read_side", "resume_point"]
+
+
+@dataclass
+class ReadState:
+    """One side's read in this run: when it began, the mark it reached, whether ids were compared."""
+
+    started: datetime
+    high: Cursor | None = None
+    reconciled: bool = False
+
+
+def resume_point(stored: CursorState | None, overlap_seconds: int) -> Cursor | None:
+    """Where a cursor read resumes.
+
+    A transaction that began before our last read may commit after it, with a change mark older than
+    our cursor; we allow ``overlap_seconds`` for that. Such a record's mark is later than (last read's
+    start - overlap), so the read goes back to that point, and no further: once the last read began
+    more than the overlap after the cursor's mark, it resumes exactly at the mark and re-reads nothing.
+    """
+    if stored is None:
+        return None
+    if overlap_seconds:
+        anchor = stored.read_at or stored.modified  # cursors saved before read times were kept
+        window = anchor - timedelta(seconds=overlap_seconds)
+        if window < stored.modified:
+            return Cursor(window, "")
+    return Cursor(stored.modified, stored.record_id)
+
+
+def read_side(
+    ctx: RunContext,
+    ledger: RunLedger,
+    side: Side,
+    retries: list[tuple[int, str, str]],
+    state: ReadState,
+    *,
+    reconcile_deletes: bool,
+) -> Iterator[list[Change]]:
+    """Pages of changes of one side: retried dead letters first, then the change stream.
+
+    ``state`` receives the cursor reached and whether ids were reconciled (committed by the runner).
+    """
+    flow, report = ctx.flow, ctx.report
+    retried: set[str] = set()
+    if retries:
+        ids = [ext_id for _, _, ext_id in retries]
+        records = ctx.retry.call(lambda: side.connector.read_by_ids(flow.entity, ids))
+        retried.update(r.id for r in records)
+        yield prepare(ctx, ledger, side, records)
+
+    stored = ctx.store.get_cursor(flow.name, side.system) if side.tracks_changes else None
+    since = resume_point(stored, flow.overlap_seconds)
+    high = Cursor(stored.modified, stored.record_id) if stored is not None else None
+    reconcile = side.tracks_changes and (reconcile_deletes or _reconcile_due(ctx, side, state.started))
+    overlap_seen: set[str] = set()
+    seen_all: set[str] | None = set() if (not side.tracks_changes or reconcile) else None
+    for records in _pages(ctx, side, since):
+        report.sides[side.role].read += len(records)
+        fresh: list[NativeRecord] = []
+        for rec in records:
+            if seen_all is not None:
+                seen_all.add(rec.id)
+            if rec.id in retried:  # already taken this run, from its dead letter
+                continue
+            # Records inside the overlap window may come twice across restarts of the read;
+            # keep the first of each.
+            if stored is not None and rec.modified is not None and rec.modified <= stored.modified:
+                if rec.id in overlap_seen:
+                    continue
+                overlap_seen.add(rec.id)
+            fresh.append(rec)
+            if rec.modified is not None:
+                mark = Cursor(rec.modified, rec.id)
+                if high is None or mark > high:
+                    high = mark
+        ctx.progress(f"read {side.system}", len(records))
+        yield prepare(ctx, ledger, side, fresh)
+    if side.tracks_changes:
+        state.high = high
+        if not reconcile and side.connector.needs_id_reconciliation(flow.entity):
+            # The change feed cannot report every deletion this time: compare ids instead.
+            reconcile = True
+    if reconcile:
+        state.reconciled = True
+        if ctx.store.count_links(flow.name) == 0:
+            reconcile = False  # nothing linked yet, so nothing can have been deleted: no id scan
+        else:
+            seen_all = set(ctx.retry.call(lambda: list(side.connector.list_ids(flow.entity))))
+    if seen_all is not None and (reconcile or not side.tracks_changes):
+        yield from _vanished(ctx, side, seen_all)
+
+
+def start(side: Side) -> ReadState:
+    """A side's read begins: by the system's clock where the connector knows it."""
+    return ReadState(started=side.connector.server_time() or now())
+
+
+def _reconcile_due(ctx: RunContext, side: Side, at: datetime) -> bool:
+    """A cursor system that leaves no trace of deletions gets its ids compared on the flow's schedule."""
+    every = ctx.flow.reconcile_every
+    if every is None or side.capabilities.delete_detection:
+        return False
+    last = ctx.store.reconciled_at(ctx.flow.name, side.system)
+    return last is None or at - last >= every
+
+
+def _pages(ctx: RunContext, side: Side, since: Cursor | None) -> Iterator[list[NativeRecord]]:
+    """The connector's pages, restarted after the last good page when a transient error strikes."""
+    attempts = 0
+    resume = since
+    done_ids: set[str] = set()
+    pages: Iterator[Page] | None = None
+    while True:
+        try:
+            # Only the connector's own work is retried (and timed as "read"), not ours.
+            with ctx.report.timed("read"):
+                if pages is None:
+                    pages = iter(
+                        side.connector.read_changes(ctx.flow.entity, resume, page_size=ctx.flow.page_size)
+                    )
+                page = next(pages, None)
+        except TransientError as exc:
+            attempts += 1
+            if attempts >= ctx.retry.attempts:
+                raise
+            time.sleep(ctx.retry.pause(attempts, exc))
+            pages = None
+            continue
+        if page is None:
+            return
+        attempts = 0
+        records = [r for r in page.records if r.id not in done_ids] if done_ids else page.records
+        yield records
+        if page.cursor is not None:
+            resume = page.cursor
+        elif not side.tracks_changes:
+            done_ids.update(r.id for r in page.records)
+
+
+def _vanished(ctx: RunContext, side: Side, seen: set[str]) -> Iterator[list[Change]]:
+    """Links whose record no longer exists on a side: deletions detected by a complete scan."""
+    batch: list[Change] = []
+    for link in ctx.store.iter_links(ctx.flow.name):
+        ext = link.external_ids.get(side.system)
+        if ext is None or ext in seen or side.role in link.meta.get("deleted", ()):
+            continue
+        batch.append(Change(side, ext, None, None, deleted=True, link=link))
+        if len(batch) >= ctx.flow.page_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def prepare(ctx: RunContext, ledger: RunLedger, side: Side, records: list[NativeRecord]) -> list[Change]:
+    """Native records as changes: waiting ones left out, links found (by id, else by the SyncHub id
+    the system stores), mapped, validated, unchanged ones dropped."""
+    if ledger.waiting and records:
+        records = _without_waiting(ctx, ledger, side, records)
+    if not records:
+        return []
+    flow = ctx.flow.name
+    with ctx.report.timed("identify"):
+        links = ctx.store.find_links(flow, side.system, [r.id for r in records])
+        unlinked_refs = [r.ref for r in records if r.ref and r.id not in links]
+        if unlinked_refs:
+            by_ref = ctx.store.get_links(flow, unlinked_refs)
+            for rec in records:
+                link = by_ref.get(rec.ref or "")
+                if (
+                    link is not None
+                    and rec.id not in links
+                    and link.external_ids.get(side.system) in (None, rec.id)
+                ):
+                    link.external_ids[side.system] = rec.id
+                    links[rec.id] = link
+    return side.prepare(records, links, ctx.report, lambda rej: dead_letters.reject(ctx, ledger, rej))
+
+
+def _without_waiting(
+    ctx: RunContext, ledger: RunLedger, side: Side, records: list[NativeRecord]
+) -> list[NativeRecord]:
+    """Leave out records that failed for good before and have not changed since: they wait for a
+    change or ``synchub deadletters retry`` instead of failing again on every run."""
+    kept = []
+    for rec in records:
+        waiting = ledger.waiting.get((side.system, rec.id))
+        if waiting is not None:
+            dl_id, digest = waiting
+            if not rec.deleted and digest == record_hash(rec.data):
+                ctx.report.sides[side.role].waiting += 1
+                continue
+            ledger.resumed[dl_id] = (side.system, rec.id)  # changed: try again, resolve if it passes
+        kept.append(rec)
+    return kept

@@ -1,0 +1,240 @@
+"""One run of a flow, as the steps of DESIGN.md's algorithm; each step is a stage module of its own.
+
+1. read the first side completely (the target of a one-way flow, else the CRM), keeping what changed;
+2. stream the second side: pair each change with its counterpart, decide (merge), write in batches;
+3. decide what changed on the first side only;
+4. apply resolutions people made on records nobody touched;
+5. per batch: write, settle (snapshot = what the targets saved), commit; at the end the cursors.
+
+Writes are idempotent: a new record's canonical id is derived from its first system and id, and a
+create is sent as an upsert keyed by that id where the connector supports it. A crash between the
+write and the commit is therefore repaired by the rerun without a duplicate: the rerun derives the
+same id (and upserts again), or recognises the created record by the id it carries or by its
+natural key.
+"""
+
+from __future__ import annotations
+
+from connectors.base import Connector
+from sync_engine.config import FlowConfig
+from sync_engine.mapping import Mapping
+from sync_engine.merge import MergePolicy
+from sync_engine.model import entity_model
+from sync_engine.report import PlannedWrite, RunReport, SideCounts
+from sync_engine.retrying import RetryPolicy
+from sync_engine.run import conflicts, dead_letters, reading, resolutions
+from sync_engine.run.committing import commit, count_write
+from sync_engine.run.context import Hook, Progress, RunContext, RunLedger
+from sync_engine.run.deciding import Unwritable, decide, requests_for
+from sync_engine.run.items import Item
+from sync_engine.run.pairing import Duplicate, Pair, Spool, pair_with
+from sync_engine.run.settling import settle
+from sync_engine.run.sides import OTHER, ReferenceLookup, Side
+from sync_engine.run.writing import write_items
+from sync_engine.store import Store
+
+__all__ = ["FlowRunner"]
+
+
+class FlowRunner:
+    """Runs one flow between two connectors against the state store (``hook``, ``progress``: see
+    :mod:`sync_engine.run.context`)."""
+
+    def __init__(
+        self,
+        flow: FlowConfig,
+        store: Store,
+        connectors: dict[str, Connector],
+        mappings: dict[str, Mapping],
+        *,
+        retry: RetryPolicy | None = None,
+        hook: Hook | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.flow = flow
+        self.store = store
+        self.retry = retry or RetryPolicy()
+        self.hook = hook or (lambda step: None)
+        self.progress = progress or (lambda event, n: None)
+        self.policy = MergePolicy(
+            conflict_policy=flow.conflict_policy,
+            field_owners=dict(flow.field_owners),
+            direction=flow.direction,
+            deletes=flow.deletes or "propagate",
+        )
+        model = entity_model(flow.entity)
+        self.sides: dict[str, Side] = {
+            role: Side(
+                role=role,  # type: ignore[arg-type]
+                system=system,
+                entity=flow.entity,
+                connector=connectors[role],
+                mapping=mappings[role],
+                model=model,
+                writable=flow.direction == "both" or flow.direction.endswith(f"to_{role}"),
+                refs=ReferenceLookup(store, system),
+                read_fields=frozenset(getattr(mappings[role], "canonical_fields", ()) or ()),
+            )
+            for role, system in (("erp", flow.erp), ("crm", flow.crm))
+        }
+
+    def run(self, *, dry_run: bool = False, reconcile_deletes: bool = False) -> RunReport:
+        flow = self.flow
+        report = RunReport(
+            flow=flow.name,
+            entity=flow.entity,
+            sides={role: SideCounts(system=side.system) for role, side in self.sides.items()},
+            dry_run=dry_run,
+        )
+        ctx = RunContext(
+            flow, self.store, self.sides, self.policy, self.retry, report, dry_run, self.hook, self.progress
+        )
+        with self.store.lock_flow(flow.name):
+            if not dry_run:
+                report.run_id = self.store.start_run(flow.name, dry_run=False)
+            try:
+                _Run(ctx).steps(reconcile_deletes=reconcile_deletes)
+            except BaseException as exc:
+                report.finish("failed", f"{type(exc).__name__}: {exc}")
+                if report.run_id is not None:
+                    self.store.finish_run(
+                        report.run_id, status="failed", counts=report.counts(), error=report.error
+                    )
+                raise
+            status = "partial" if report.dead_letters or report.deferred else "success"
+            report.open_conflicts = self.store.count_conflicts(flow=flow.name)
+            report.finish(status)
+            if report.run_id is not None:
+                self.store.finish_run(report.run_id, status=status, counts=report.counts())
+        return report
+
+
+class _Run:
+    """The steps of one run, in order; the batch of decided records waits here between flushes."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.ledger = RunLedger(
+            resolutions=resolutions.load_resolutions(ctx),
+            # Most runs of a settled flow have no open conflict to supersede: skip that lookup per batch.
+            conflicts_open=ctx.store.count_conflicts(flow=ctx.name) > 0,
+            waiting=dead_letters.load_waiting(ctx),
+        )
+        self.batch: list[Item] = []
+
+    def steps(self, *, reconcile_deletes: bool) -> None:
+        ctx, ledger = self.ctx, self.ledger
+        first = "crm" if ctx.flow.direction in ("both", "erp_to_crm") else "erp"
+        second = OTHER[first]
+        retries = dead_letters.load_retries(ctx)
+        reads = {role: reading.start(side) for role, side in ctx.sides.items()}
+
+        def read(role: str):
+            return reading.read_side(
+                ctx,
+                ledger,
+                ctx.sides[role],
+                retries.get(role, []),
+                reads[role],
+                reconcile_deletes=reconcile_deletes,
+            )
+
+        # 1. the first side, completely; keep what changed
+        spool = Spool(ctx.name, ctx.sides[second].system, ctx.flow.match_keys)
+        for changes in read(first):
+            for change in changes:
+                spool.add(change)
+        ctx.hook("after_read")
+        # 2. stream the second side: pair, decide, write in batches
+        for changes in read(second):
+            for change in changes:
+                with ctx.report.timed("identify"):
+                    found = pair_with(change, first, ctx.sides[first].system, spool, ctx.entity)
+                self.take(found)
+            self.flush_if_full()
+        # 3. what changed on the first side only
+        for pair in spool.leftovers(first):
+            self.take(pair)
+            self.flush_if_full()
+        # 4. resolutions on records nobody touched this run
+        for pair in resolutions.untouched(ctx, ledger):
+            self.take(pair)
+            self.flush_if_full()
+        self.flush()
+        # 5. cursors, reconciliations and dead letters this run settled
+        if not ctx.dry_run:
+            self.finish_reads(reads, retries)
+        ctx.hook("after_commit")
+
+    def take(self, found: Pair | Duplicate | None) -> None:
+        """Decide a pair (or open a duplicate conflict) and queue its writes."""
+        ctx, ledger = self.ctx, self.ledger
+        if isinstance(found, Duplicate):
+            conflicts.open_duplicate(ctx, ledger, found)
+            return
+        if found is None:
+            return
+        with ctx.report.timed("merge"):
+            item = decide(
+                found,
+                ctx.sides,
+                ctx.policy,
+                ledger.resolutions.pop(found.cid, None),
+                flow=ctx.name,
+                entity=ctx.entity,
+            )
+        try:
+            self.batch.append(requests_for(item, ctx.sides))
+        except Unwritable as exc:
+            for rejection in exc.rejections:
+                dead_letters.reject(ctx, ledger, rejection)
+
+    def flush_if_full(self) -> None:
+        if len(self.batch) >= self.ctx.flow.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        items, self.batch = self.batch, []
+        if not items:
+            return
+        ctx, report = self.ctx, self.ctx.report
+        if ctx.dry_run:
+            conflicts.count_planned(ctx, items)
+            for item in items:
+                for role, req in item.requests.items():
+                    system = ctx.sides[role].system
+                    report.plan.append(PlannedWrite(role, system, req.op, item.cid, req.id, sorted(req.data)))
+                    count_write(ctx, role, req.op)
+            return
+        with report.timed("write"):
+            results = write_items(ctx.sides, items, lambda item: item.requests, ctx.retry)
+        ctx.hook("after_write")
+        with report.timed("settle"):
+            settled = settle(ctx, items, results)
+        with report.timed("commit"):
+            commit(ctx, self.ledger, items, results, settled)
+        ctx.progress("written", len(items))
+
+    def finish_reads(
+        self, reads: dict[str, reading.ReadState], retries: dict[str, list[tuple[int, str, str]]]
+    ) -> None:
+        ctx, ledger = self.ctx, self.ledger
+        with ctx.store.transaction() as tx:
+            for role, read in reads.items():
+                system = ctx.sides[role].system
+                if read.high is not None:
+                    ctx.store.set_cursor(
+                        ctx.name, system, read.high.modified, read.high.id, read_at=read.started, tx=tx
+                    )
+                if read.reconciled:
+                    ctx.store.set_reconciled(ctx.name, system, read.started, tx=tx)
+            done = [
+                dl_id
+                for role_retries in retries.values()
+                for dl_id, system, ext_id in role_retries
+                if (system, ext_id) not in ledger.failed
+            ]
+            # records that waited on an open dead letter, changed, and went through this time
+            done += [dl_id for dl_id, key in ledger.resumed.items() if key not in ledger.failed]
+            if done:
+                ctx.store.set_dead_letter_status(done, "resolved", tx=tx)

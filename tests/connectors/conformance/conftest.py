@@ -1,0 +1,22 @@
+"""Every connector's conformance subjects. A connector adds a module under ``subjects/`` with fixtures
+named ``subject_<name>`` and lists the names here; each subject runs every check of the harness."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.connectors.conformance.harness import Subject
+from tests.connectors.conformance.subjects.memory import (  # noqa: F401 - fixtures
+    subject_memory_cursor,
+    subject_memory_snapshot,
+)
+
+SUBJECTS = [
+    "memory_cursor",
+    "memory_snapshot",
+]
+
+
+@pytest.fixture(params=SUBJECTS)
+def subject(request: pytest.FixtureRequest) -> Subject:
+    return request.getfixturevalue(f"subject_{request.param}")
