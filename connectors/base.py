@@ -24,6 +24,7 @@ package can add one::
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +52,7 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "synchub.connectors"
+_SECRET_KEY = re.compile(r"secret|passw|token|api_?key|private|credential|auth", re.IGNORECASE)
 
 
 class ConnectorError(Exception):
@@ -94,7 +96,8 @@ class RecordError(ConnectorError):
 class ConnectionSettings:
     """Where and how to reach a system; parsed from an Airflow Connection or a connection URI.
 
-    ``password`` is never part of ``repr`` so settings can be logged safely.
+    ``password`` is never part of ``repr``, and ``extra`` values whose key names a secret (secret,
+    password, token, key, ...) show as ``***``, so settings can be logged safely.
     """
 
     conn_type: str
@@ -104,6 +107,13 @@ class ConnectionSettings:
     password: str | None = field(default=None, repr=False)
     schema: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        extra = {k: "***" if _SECRET_KEY.search(str(k)) else v for k, v in self.extra.items()}
+        return (
+            f"ConnectionSettings(conn_type={self.conn_type!r}, host={self.host!r}, port={self.port!r}, "
+            f"login={self.login!r}, schema={self.schema!r}, extra={extra!r})"
+        )
 
     @classmethod
     def from_uri(cls, uri: str) -> ConnectionSettings:
