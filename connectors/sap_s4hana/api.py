@@ -9,12 +9,11 @@ from datetime import datetime
 from typing import Any
 
 import pyodata
-from pyodata.exceptions import HttpError, PyODataException
+from pyodata.exceptions import HttpError
 from pyodata.v2.model import Config
 
-from connectors.base import PermanentError, TransientError
 from connectors.sap_s4hana.contract import require_body, require_operation
-from connectors.sap_s4hana.errors import Concurrent, gateway_message, is_transient
+from connectors.sap_s4hana.errors import refused, unavailable
 from connectors.sap_s4hana.paging import Batch, Fetch
 from connectors.sap_s4hana.session import OAuthTokens, SapSession
 from connectors.sap_s4hana.settings import SapSettings
@@ -24,13 +23,6 @@ __all__ = ["SapApi"]
 
 # SAP's $metadata carries many vocabulary annotations pyodata does not model; it logs each one.
 logging.getLogger("pyodata").setLevel(logging.ERROR)
-
-
-def _failure(exc: HttpError, what: str) -> TransientError | PermanentError:
-    text, _ = gateway_message(exc.response)
-    status = exc.response.status_code
-    error = TransientError if is_transient(status) else PermanentError
-    return error(f"sap_s4hana: {what}: HTTP {status}: {text}")
 
 
 class SapApi:
@@ -48,7 +40,9 @@ class SapApi:
             try:
                 self._clients[service] = pyodata.Client(url, session, config=Config(retain_null=True))
             except HttpError as exc:
-                raise _failure(exc, f"loading $metadata of {url}") from exc
+                self._sessions.remove(session)
+                session.close()
+                raise unavailable(exc.response, f"loading $metadata of {url}") from exc
         return self._clients[service]
 
     def entity_set(self, service: str, name: str) -> Any:
@@ -65,7 +59,7 @@ class SapApi:
         try:
             return request.execute()
         except HttpError as exc:
-            raise _failure(exc, what) from exc
+            raise unavailable(exc.response, what) from exc
 
     def server_time(self) -> datetime | None:
         """SAP's clock, as its latest answer told it (None before the first request)."""
@@ -113,15 +107,16 @@ class SapApi:
         except HttpError as exc:
             if exc.response.status_code == 404:
                 return None
-            raise _failure(exc, f"reading {name} {dict(key)}") from exc
+            raise unavailable(exc.response, f"reading {name} {dict(key)}") from exc
 
-    # -- writes (HttpError escapes: the caller reports it on the record) ------------------------
+    # -- writes: a refusal is the record's (RecordError naming the property), an outage transient --
     def create(self, service: str, name: str, data: Mapping[str, Any]) -> Any:
+        """POST (deep insert); SAP's answer: the entity as saved, navigations it was sent with inline."""
         entity_set = self.entity_set(service, name)
         require_operation(service, entity_set, "create")
         require_body(entity_set.entity_type, data, "create")
         body = self.body(entity_set.entity_type, data)
-        return self._proxy_set(service, name).create_entity().set(**body).execute()
+        return self._write(self._proxy_set(service, name).create_entity().set(**body))
 
     def update(
         self, service: str, name: str, key: Mapping[str, str], data: Mapping[str, Any], etag: str | None
@@ -135,23 +130,21 @@ class SapApi:
         )
         if etag is not None:
             request.add_headers({"If-Match": etag})
-        self._execute_guarded(request)
+        self._write(request)
 
     def delete(self, service: str, name: str, key: Mapping[str, str], etag: str | None) -> None:
         require_operation(service, self.entity_set(service, name), "delete")
         request = self._proxy_set(service, name).delete_entity(**key)
         if etag is not None:
             request.add_headers({"If-Match": etag})
-        self._execute_guarded(request)
+        self._write(request)
 
     @staticmethod
-    def _execute_guarded(request: Any) -> None:
+    def _write(request: Any) -> Any:
         try:
-            request.execute()
+            return request.execute()
         except HttpError as exc:
-            if exc.response.status_code == 412:
-                raise Concurrent from exc
-            raise
+            raise refused(exc.response) from exc
 
     def body(self, etype: Any, data: Mapping[str, Any]) -> dict[str, Any]:
         """Native values in request form, navigations (deep insert) recursively."""
@@ -165,11 +158,5 @@ class SapApi:
                 elif value is not None:
                     out[name] = self.body(child, value)
                 continue
-            try:
-                prop = etype.proprty(name)
-            except KeyError:
-                raise PyODataException(
-                    f"property {name!r} is not defined for {etype.name} in SAP's metadata"
-                ) from None
-            out[name] = write_value(prop.typ.name, value)
+            out[name] = write_value(etype.proprty(name).typ.name, value)  # names: see require_body
         return out

@@ -1,33 +1,31 @@
 """``sap_s4hana``: SAP S/4HANA through its OData v2 APIs, spoken with pyodata (SAP's Python client).
 
-Each canonical entity is one class in ``entities/`` (its SAP service, entity set, key, change
-stamps, reads and writes). This class routes the protocol's calls to them and turns every failure
-of one record into that record's ``WriteResult``: a record SAP refuses never fails the batch.
+Each canonical entity is one SDK entity class in ``entities/`` (its SAP service, entity set, key,
+change stamps, reads and writes); the SDK base pages, keeps cursors and turns every failure of one
+record into that record's ``WriteResult``. This class holds the settings and the API client and
+says which of pyodata's and requests' exceptions are worth retrying.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
+import requests
 from pyodata.exceptions import HttpError, PyODataException
 
 from connectors.base import (
-    Capabilities,
     ConnectionSettings,
     Connector,
-    Cursor,
-    NativeRecord,
-    Page,
+    ConnectorError,
+    Entity,
     PermanentError,
     TransientError,
-    WriteRequest,
-    WriteResult,
 )
 from connectors.sap_s4hana.api import SapApi
-from connectors.sap_s4hana.entities import ENTITIES, SapEntity
-from connectors.sap_s4hana.errors import Concurrent, RecordRefused, gateway_message, is_transient
+from connectors.sap_s4hana.entities import ENTITY_TYPES
+from connectors.sap_s4hana.errors import unavailable
 from connectors.sap_s4hana.settings import SapSettings
 
 __all__ = ["SapS4HanaConnector"]
@@ -35,35 +33,23 @@ __all__ = ["SapS4HanaConnector"]
 
 class SapS4HanaConnector(Connector):
     name = "sap_s4hana"
+    entity_types: ClassVar[Sequence[type[Entity]]] = ENTITY_TYPES
 
     def __init__(self, settings: ConnectionSettings, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings, options)
         self.sap = SapSettings.from_connection(settings, self.options)
-        self.capabilities = Capabilities(
-            entities=frozenset(ENTITIES), change_tracking="cursor", batch_writes=False, max_batch_size=100
-        )
         self.api = SapApi(self.sap)
-        self._entities: dict[str, SapEntity] = {}
 
-    def entity(self, name: str) -> SapEntity:
-        if name not in self._entities:
-            cls = ENTITIES.get(name)
-            if cls is None:
-                known = ", ".join(sorted(ENTITIES))
-                raise PermanentError(f"sap_s4hana does not hold {name!r} (it holds: {known})")
-            chosen = (self.options.get("fields") or {}).get(name)
-            self._entities[name] = cls(self.api, self.sap, chosen)
-        return self._entities[name]
-
-    def read_changes(self, entity: str, since: Cursor | None, *, page_size: int = 500) -> Iterator[Page]:
-        return self.entity(entity).read_changes(since, page_size)
-
-    def read_by_ids(self, entity: str, ids: Sequence[str]) -> list[NativeRecord]:
-        return self.entity(entity).read_by_ids(ids)
-
-    def write_batch(self, entity: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
-        handler = self.entity(entity)
-        return [self._write_one(handler, request) for request in requests]
+    def classify(self, exc: Exception) -> ConnectorError:
+        """What escaped the API layer: an HTTP answer by its status, a lost connection as transient,
+        a value pyodata cannot put in SAP's wire form as the mapping's to fix."""
+        if isinstance(exc, HttpError):
+            return unavailable(exc.response, "request refused")
+        if isinstance(exc, requests.Timeout | requests.ConnectionError):
+            return TransientError(f"sap_s4hana: SAP unreachable: {type(exc).__name__}: {exc}")
+        if isinstance(exc, PyODataException):
+            return PermanentError(f"sap_s4hana: {exc}; fix the sap_s4hana mapping")
+        return super().classify(exc)
 
     def server_time(self) -> datetime | None:
         """SAP's clock (its HTTP ``Date``): change stamps are SAP's, so read windows are anchored in it."""
@@ -72,38 +58,3 @@ class SapS4HanaConnector(Connector):
     def close(self) -> None:
         self.api.close()
         self._entities.clear()
-
-    @staticmethod
-    def _write_one(entity: SapEntity, request: WriteRequest) -> WriteResult:
-        who = f"{entity.name} {request.id or request.ref}"
-
-        def failed(error: str, *, field: str | None = None, transient: bool = False) -> WriteResult:
-            return WriteResult(
-                request.ref, False, request.id, f"{who}: {error}", field=field, transient=transient
-            )
-
-        try:
-            record_id = entity.write(request)
-        except RecordRefused as exc:
-            return failed(str(exc), field=exc.field)
-        except Concurrent:
-            return failed(
-                "changed in SAP after SyncHub read it (a newer ETag or change stamp); nothing was written, "
-                "the next run reads it again and merges",
-                transient=True,
-            )
-        except HttpError as exc:
-            text, target = gateway_message(exc.response)
-            status = exc.response.status_code
-            return failed(
-                f"SAP refused the {request.op} (HTTP {status}): {text}",
-                field=target,
-                transient=is_transient(status),
-            )
-        except TransientError as exc:
-            return failed(str(exc), transient=True)
-        except PermanentError as exc:
-            return failed(str(exc))
-        except PyODataException as exc:  # e.g. a value pyodata cannot put in SAP's wire form
-            return failed(f"{exc}; fix the sap_s4hana mapping")
-        return WriteResult(request.ref, True, record_id)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from connectors.base import PermanentError
-from connectors.sap_s4hana.errors import RecordRefused
+from connectors.base import PermanentError, RecordError
 
 __all__ = ["require_body", "require_operation", "require_query"]
 
@@ -24,7 +23,7 @@ def require_operation(
 ) -> None:
     flag = _FLAG[operation]
     if not getattr(entity_set, flag):
-        raise RecordRefused(
+        raise RecordError(
             f"SAP does not allow to {operation} {entity_set.name} ({service} $metadata: sap:{flag}=false)"
         )
 
@@ -41,7 +40,7 @@ def require_body(
     for name, value in data.items():
         if name in navs:
             if operation == "update":
-                raise RecordRefused(f"{etype.name}.{name} cannot be changed by an update", name)
+                raise RecordError(f"{etype.name}.{name} cannot be changed by an update", field=name)
             child = etype.nav_proprty(name).to_role.entity_type
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, Mapping):
@@ -50,22 +49,22 @@ def require_body(
         try:
             prop = etype.proprty(name)
         except KeyError:
-            raise RecordRefused(
+            raise RecordError(
                 f"property {name!r} is not defined for {etype.name} in SAP's metadata; "
                 "fix the sap_s4hana mapping",
-                name,
+                field=name,
             ) from None
         if operation == "create" and not prop.creatable:
-            raise RecordRefused(
+            raise RecordError(
                 f"{etype.name}.{name} is filled by SAP (sap:creatable=false) and cannot be sent on create; "
                 "write it from the mapping with direction: to_canonical",
-                name,
+                field=name,
             )
         if operation == "update" and not prop.updatable and name not in keys:
-            raise RecordRefused(
+            raise RecordError(
                 f"{etype.name}.{name} cannot be changed (sap:updatable=false); "
                 "write it from the mapping with direction: to_canonical",
-                name,
+                field=name,
             )
 
 

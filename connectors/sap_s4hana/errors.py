@@ -1,24 +1,18 @@
-"""SAP Gateway error bodies -> the text a person can act on; HTTP status -> retry or not; the two
-ways one record's write fails without failing the batch."""
+"""SAP Gateway's answers to a refused request: the text a person can act on, whether to retry, and the
+one record's failure SyncHub reports for it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Concurrent", "RecordRefused", "gateway_message", "is_transient"]
+from connectors.base import ConnectorError, PermanentError, RecordError, TransientError
 
+__all__ = ["CHANGED_IN_SAP", "gateway_message", "is_transient", "refused", "unavailable"]
 
-class RecordRefused(Exception):
-    """The connector will not send this record: SAP's metadata or its rules forbid it. The message
-    names the record's problem and the fix; ``field`` the native property concerned."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class Concurrent(Exception):
-    """Someone changed the record in SAP after SyncHub read it (HTTP 412, or a newer change stamp)."""
+CHANGED_IN_SAP = (
+    "changed in SAP after SyncHub read it (a newer ETag or change stamp); nothing was written, "
+    "the next run reads it again and merges"
+)
 
 
 def gateway_message(response: Any) -> tuple[str, str | None]:
@@ -45,3 +39,22 @@ def gateway_message(response: Any) -> tuple[str, str | None]:
 def is_transient(status: int) -> bool:
     """Worth retrying later: throttling, server trouble, a lock held by another user."""
     return status in (408, 423, 429) or status >= 500
+
+
+def unavailable(response: Any, what: str) -> TransientError | PermanentError:
+    """A whole call SAP answered with an error: transient or not by its status."""
+    text, _ = gateway_message(response)
+    status = response.status_code
+    error = TransientError if is_transient(status) else PermanentError
+    return error(f"sap_s4hana: {what}: HTTP {status}: {text}")
+
+
+def refused(response: Any) -> ConnectorError:
+    """SAP's refusal of one record's write, with the property it blames; 412: changed since read."""
+    status = response.status_code
+    if status == 412:
+        return RecordError(CHANGED_IN_SAP, transient=True)
+    text, target = gateway_message(response)
+    if is_transient(status):
+        return TransientError(f"SAP answered HTTP {status}: {text}")
+    return RecordError(f"SAP refused it (HTTP {status}): {text}", field=target)

@@ -9,19 +9,20 @@ slides into the gap is never read. A server that pages on its own (``__next``) i
 page until ``$top`` records are in.
 
 A *lossy* first key (``Edm.DateTimeOffset``: SAP stores 100 ns, its JSON shows milliseconds) cannot
-say "after" exactly: the next page asks for ``stamp ge last`` and drops the records of that last
-millisecond it has already returned.
+say "after" exactly: a page's last millisecond is held back and asked for again (``stamp ge last``)
+with what follows, so records come in (millisecond, key) order, each once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from connectors.sap_s4hana.values import literal
 
-__all__ = ["Batch", "Order", "and_", "pages"]
+__all__ = ["Batch", "Order", "and_", "millisecond", "pages"]
 
 
 @dataclass(frozen=True)
@@ -91,20 +92,36 @@ def pages(fetch: Fetch, condition: str | None, order: Order, page_size: int) -> 
 
 
 def _bucketed(fetch: Fetch, condition: str | None, order: Order, page_size: int) -> Iterator[list[Any]]:
-    (stamp, kind), keys = order.fields[0], [name for name, _ in order.fields[1:]]
-    bucket: Any = None
-    started = False
-    seen: set[tuple[Any, ...]] = set()
+    """Pages in (millisecond, key) order, the order in which the records' stamps can be read.
+
+    SAP sorts by the full stamp, so within one millisecond its order need not be the keys'. A page
+    yields the records of the milliseconds it holds completely, sorted, and holds back its last
+    millisecond: the next request asks from that millisecond on (``ge``), which returns the held
+    records again with whatever follows them. A millisecond larger than a page widens ``$top``."""
+    (stamp, _), keys = order.fields[0], [name for name, _ in order.fields[1:]]
+
+    def position(item: Any) -> tuple[Any, ...]:
+        moment = millisecond(getattr(item, stamp))  # empty stamps sort first, as in SAP
+        return (moment is not None, moment or datetime.min, *(getattr(item, k) for k in keys))
+
+    floor: datetime | None = None
+    top = page_size
     while True:
-        since = f"{stamp} ge {literal(kind, bucket)}" if started and bucket is not None else None
-        top = page_size + len(seen)
+        since = f"{stamp} ge {literal(order.fields[0][1], floor)}" if floor is not None else None
         batch = fetch(and_(condition, since), top)
-        fresh = [item for item in batch.items if tuple(getattr(item, k) for k in keys) not in seen]
-        if fresh:
-            yield fresh
-        if len(batch.items) < top and not batch.more:
+        if len(batch.items) < top and not batch.more:  # the end: every millisecond is complete
+            if batch.items:
+                yield sorted(batch.items, key=position)
             return
-        last = getattr(batch.items[-1], stamp)
-        if not started or last != bucket:
-            bucket, started, seen = last, True, set()
-        seen |= {tuple(getattr(i, k) for k in keys) for i in batch.items if getattr(i, stamp) == bucket}
+        last = millisecond(getattr(batch.items[-1], stamp))
+        complete = [item for item in batch.items if millisecond(getattr(item, stamp)) != last]
+        if not complete or last is None:  # one millisecond (or only empty stamps) fills the page
+            top += page_size
+            continue
+        yield sorted(complete, key=position)
+        floor, top = last, page_size + len(batch.items) - len(complete)
+
+
+def millisecond(value: datetime | None) -> datetime | None:
+    """A stamp as SAP's JSON shows it (``/Date(ms)/``): to the millisecond."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000) if value is not None else None

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from connectors.base import PermanentError, TransientError
+from connectors.sap_s4hana.errors import is_transient
 from connectors.sap_s4hana.settings import SapSettings
 
 __all__ = ["USER_AGENT", "OAuthTokens", "SapSession"]
@@ -130,6 +131,10 @@ class SapSession(requests.Session):
     def fetch_csrf_token(self) -> str:
         resp = self._send("GET", self.service_url, {"X-CSRF-Token": "Fetch", "Accept": "application/json"})
         token = resp.headers.get("X-CSRF-Token")
+        if is_transient(resp.status_code):
+            raise TransientError(
+                f"sap_s4hana: fetching a CSRF token from {self.service_url}: HTTP {resp.status_code}"
+            )
         if not token or token.lower() == "required":
             raise PermanentError(
                 f"sap_s4hana: {self.service_url} handed out no CSRF token (HTTP {resp.status_code})"

@@ -54,6 +54,10 @@ class SapSettings:
     valuation_area: str | None = None
     timeout: float = 30.0
     verify: bool = True
+    launchpad_url: str = ""
+    """The Fiori launchpad record links point into (default: ``<base_url>/sap/bc/ui2/flp``)."""
+    fiori_intents: Mapping[str, str] = field(default_factory=dict)
+    """``{entity: "SemanticObject-action"}``: the app a record link opens, where not the default."""
 
     def service_url(self, service: str) -> str:
         """``service_urls`` wins; otherwise base URL + service path (``/sap/opu/odata/sap/<SERVICE>/``)."""
@@ -130,6 +134,8 @@ class SapSettings:
             valuation_area=text("valuation_area"),
             timeout=float(opt("timeout", 30.0)),
             verify=str(opt("verify", "true")).lower() not in ("0", "false", "no"),
+            launchpad_url=str(opt("launchpad_url") or f"{scheme}://{conn.host}{port}/sap/bc/ui2/flp"),
+            fiori_intents=dict(opt("fiori_intents", {}) or {}),
         )
 
     @property

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from connectors.sap_s4hana.paging import millisecond
 from connectors.sap_s4hana.values import literal, local_instant, local_wall_clock
 
 __all__ = ["Instant", "LocalDay", "LocalMoment", "Stamp"]
@@ -42,6 +43,10 @@ class Instant:
     def since(self, when: datetime, zone: ZoneInfo) -> str:
         return f"{self.field} ge {literal('Edm.DateTimeOffset', when)}"
 
+    def shown(self, when: datetime) -> datetime:
+        """``when`` as precisely as the stamp can be read: cursors are compared at that precision."""
+        return millisecond(when) or when
+
 
 @dataclass(frozen=True)
 class LocalMoment:
@@ -63,6 +68,9 @@ class LocalMoment:
         d, t = literal("Edm.DateTime", day), literal("Edm.Time", clock)
         return f"({self.day} gt {d} or ({self.day} eq {d} and {self.time} ge {t}))"
 
+    def shown(self, when: datetime) -> datetime:
+        return when.replace(microsecond=0)
+
 
 @dataclass(frozen=True)
 class LocalDay:
@@ -81,6 +89,9 @@ class LocalDay:
     def since(self, when: datetime, zone: ZoneInfo) -> str:
         day, _ = local_wall_clock(when, zone)
         return f"{self.field} ge {literal('Edm.DateTime', day)}"
+
+    def shown(self, when: datetime) -> datetime:
+        return when
 
 
 Stamp = Instant | LocalMoment | LocalDay

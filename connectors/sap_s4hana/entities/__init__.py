@@ -1,4 +1,4 @@
-"""The SAP business objects SyncHub syncs, one class per canonical entity."""
+"""The SAP business objects SyncHub syncs, one SDK entity class per canonical entity."""
 
 from connectors.sap_s4hana.entities.base import Nav, SapEntity, Stream
 from connectors.sap_s4hana.entities.complaint import Complaint
@@ -7,8 +7,6 @@ from connectors.sap_s4hana.entities.product import Product
 from connectors.sap_s4hana.entities.product_cost import ProductCost
 from connectors.sap_s4hana.entities.sales_order import SalesOrder
 
-__all__ = ["ENTITIES", "Nav", "SapEntity", "Stream"]
+__all__ = ["ENTITY_TYPES", "Nav", "SapEntity", "Stream"]
 
-ENTITIES: dict[str, type[SapEntity]] = {
-    cls.name: cls for cls in (Customer, Product, ProductCost, SalesOrder, Complaint)
-}
+ENTITY_TYPES: tuple[type[SapEntity], ...] = (Customer, Product, ProductCost, SalesOrder, Complaint)

@@ -1,5 +1,5 @@
 """One SAP business object as SyncHub sees it: where it lives, how its changes are found, how a
-native record is read and written. Each entity module declares one subclass."""
+native record is read and written. Each entity module declares one subclass (an SDK ``Entity``)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ import heapq
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
 
-from connectors.base import Cursor, NativeRecord, Page, WriteRequest
-from connectors.sap_s4hana.api import SapApi
+from connectors.base import Cursor, Entity, NativeRecord, RecordError, WriteRequest, WriteResult
 from connectors.sap_s4hana.contract import require_query
-from connectors.sap_s4hana.errors import Concurrent, RecordRefused
+from connectors.sap_s4hana.errors import CHANGED_IN_SAP
 from connectors.sap_s4hana.paging import Order, and_, pages
-from connectors.sap_s4hana.settings import SapSettings
 from connectors.sap_s4hana.stamps import Stamp
 from connectors.sap_s4hana.values import composite_key, native_value, parse_composite_key
+
+if TYPE_CHECKING:
+    from connectors.sap_s4hana.connector import SapS4HanaConnector
 
 __all__ = ["Nav", "SapEntity", "Stream"]
 
@@ -39,11 +41,14 @@ class Stream:
     stamp: Stamp
 
 
-class SapEntity:
-    name: ClassVar[str]
-    """The canonical entity."""
+class SapEntity(Entity):
+    """An SAP entity set read in change-stamp order (or, without ``modified_field``, as a snapshot in
+    key order), written one request per record. ``can_*`` are true to the EDMX's ``sap:creatable``,
+    ``sap:updatable`` and ``sap:deletable`` (``tests/sap`` checks them) or narrower by choice."""
+
+    connector: SapS4HanaConnector
     service: ClassVar[str]
-    entity_set: ClassVar[str]
+    """The OData service (``API_BUSINESS_PARTNER``); ``native`` is its entity set."""
     key: ClassVar[tuple[str, ...]]
     fields: ClassVar[tuple[str, ...]]
     """``$select``: the properties the default mapping uses (option ``fields`` overrides)."""
@@ -55,13 +60,17 @@ class SapEntity:
     change_stamp: ClassVar[tuple[str, ...]] = ()
     """Where SAP declares no ETag: the properties compared before an update, so a change made in SAP
     after SyncHub read the record is not overwritten silently."""
-    writable: ClassVar[bool] = True
     archive_hint: ClassVar[str] = ""
     """What ``deletes: archive`` sets instead of a delete SAP does not allow."""
+    fiori: ClassVar[tuple[str, str]]
+    """The Fiori launchpad intent showing one record (``SemanticObject-action``) and its parameter."""
+    batch_size = 100
 
-    def __init__(self, api: SapApi, settings: SapSettings, select: Sequence[str] | None = None) -> None:
-        self.api = api
-        self.settings = settings
+    def __init__(self, connector: SapS4HanaConnector) -> None:  # type: ignore[override]
+        super().__init__(connector)
+        self.api = connector.api
+        self.settings = connector.sap
+        select = (connector.options.get("fields") or {}).get(self.name)
         # An overridden $select still carries what SyncHub itself needs: the key and the stamps.
         needed = [*self.key, *self.change_stamp, *(n for s in self.streams() for n, _ in s.stamp.fields)]
         self.selected = tuple(dict.fromkeys([*needed, *select])) if select else self.fields
@@ -72,7 +81,8 @@ class SapEntity:
 
     # -- declared by each entity ----------------------------------------------------------------
     def streams(self) -> list[Stream]:
-        raise NotImplementedError
+        """The queries that find changed records; none for a snapshot entity."""
+        return []
 
     def scope(self) -> str | None:
         """A condition every read of the entity carries (e.g. only business partners that are customers)."""
@@ -100,41 +110,68 @@ class SapEntity:
     def _expand(self) -> str:
         return ",".join(path for path, _ in self._navigations())
 
-    def _order(self, stream: Stream) -> Order:
-        etype = self.api.etype(self.service, self.entity_set)
+    def _order(self, stamp_fields: tuple[tuple[str, str], ...], lossy: bool = False) -> Order:
+        """Stamp fields, then the key: a stable ``$orderby`` the metadata allows to filter and sort."""
+        etype = self.api.etype(self.service, self.native)
         keys = tuple((k, etype.proprty(k).typ.name) for k in self.key)
-        order = Order(stream.stamp.fields + keys, lossy=stream.stamp.lossy)
+        order = Order(stamp_fields + keys, lossy=lossy)
         if order.orderby not in self._checked:
             names = [n for n, _ in order.fields]
             require_query(etype, [*names, *self.filtered], names)
             self._checked.add(order.orderby)
         return order
 
-    def _scan(self, stream: Stream, since: Cursor | None, page_size: int) -> Iterator[NativeRecord]:
-        order = self._order(stream)
-        changed = stream.stamp.since(since.modified, self.settings.timezone) if since is not None else None
+    def _query(
+        self, order: Order, condition: str | None, size: int, select: str | None = None
+    ) -> Iterator[list[Any]]:
+        """Pages of the entity's records (in its scope) matching ``condition``; all it reads unless
+        ``select`` names less (then nothing is expanded)."""
+        expand = self._expand() if select is None else ""
         fetch = self.api.fetch(
-            self.service, self.entity_set, select=self._select(), expand=self._expand(), orderby=order.orderby
+            self.service, self.native, select=select or self._select(), expand=expand, orderby=order.orderby
         )
-        for batch in pages(fetch, and_(stream.condition, self.scope(), changed), order, page_size):
-            for proxy in batch:
-                yield self.native(proxy, stream)
+        return pages(fetch, and_(condition, self.scope()), order, size)
 
-    def read_changes(self, since: Cursor | None, page_size: int) -> Iterator[Page]:
+    def pages(self, since: Cursor | None, page_size: int) -> Iterator[list[NativeRecord]]:
+        """Cursor entities: each stream's records after ``since``, merged in (modified, id) order.
+        Snapshot entities: every record, in key order. ``$top`` is at most the ``page_size`` setting."""
         size = max(1, min(page_size, self.settings.page_size))
-        scans = [self._scan(stream, since, size) for stream in self.streams()]
-        merged = heapq.merge(*scans, key=lambda r: (r.modified or EPOCH, r.id))
-        exact = all(stream.stamp.exact for stream in self.streams())
-        records: list[NativeRecord] = []
-        for record in merged:
-            if exact and _before(record, since):
-                continue  # the query repeats the cursor's instant; records before it were read
-            records.append(record)
-            if len(records) >= page_size:
-                yield _page(records)
-                records = []
-        if records:
-            yield _page(records)
+        if self.modified_field is None:
+            scan = self._query(self._order(()), None, size)
+            records: Iterator[NativeRecord] = (self.to_record(proxy) for batch in scan for proxy in batch)
+        else:
+            records = heapq.merge(
+                *(self._changes(stream, since, size) for stream in self.streams()),
+                key=lambda r: (r.modified or EPOCH, self.id_order(r.id)),
+            )
+        page: list[NativeRecord] = []
+        for record in records:
+            page.append(record)
+            if len(page) >= page_size:
+                yield page
+                page = []
+        if page:
+            yield page
+
+    def _changes(self, stream: Stream, since: Cursor | None, size: int) -> Iterator[NativeRecord]:
+        stamp = stream.stamp
+        order = self._order(stamp.fields, stamp.lossy)
+        changed = stamp.since(since.modified, self.settings.timezone) if since is not None else None
+        mark = (stamp.shown(since.modified), self.id_order(since.id)) if since is not None else None
+        for batch in self._query(order, and_(stream.condition, changed), size):
+            for proxy in batch:
+                record = self.to_record(proxy, stream)
+                # The query starts at the cursor's instant; an exact stamp drops what was read up to
+                # the cursor. A day-only stamp cannot tell: its whole day is read again.
+                done = mark is not None and record.modified is not None and stamp.exact
+                if done and (record.modified, self.id_order(record.id)) <= mark:
+                    continue
+                yield record
+
+    def list_ids(self) -> Iterator[str]:
+        """Every id in the entity's scope: a key-only scan (``$select`` of the key)."""
+        for batch in self._query(self._order(()), None, 1000, select=",".join(self.key)):
+            yield from (self.id_of(proxy) for proxy in batch)
 
     def key_args(self, record_id: str) -> dict[str, str] | None:
         if len(self.key) == 1:
@@ -145,18 +182,18 @@ class SapEntity:
         key = self.key_args(record_id)
         if key is None:
             return None
-        return self.api.get(self.service, self.entity_set, key, select=self._select(), expand=self._expand())
+        return self.api.get(self.service, self.native, key, select=self._select(), expand=self._expand())
 
-    def read_by_ids(self, ids: Sequence[str]) -> list[NativeRecord]:
+    def fetch(self, ids: Sequence[str]) -> list[NativeRecord]:
         out = []
         for record_id in ids:
             proxy = self.fetch_one(record_id)
             if proxy is not None:
-                out.append(self.native(proxy))
+                out.append(self.to_record(proxy))
         return out
 
-    def native(self, proxy: Any, stream: Stream | None = None) -> NativeRecord:
-        etype = self.api.etype(self.service, self.entity_set)
+    def to_record(self, proxy: Any, stream: Stream | None = None) -> NativeRecord:
+        etype = self.api.etype(self.service, self.native)
         data = _to_dict(etype, proxy, self.selected, self.expand)
         raw = {name: getattr(proxy, name) for name in self.selected}
         record_id = str(raw[self.key[0]]) if len(self.key) == 1 else composite_key(self.key, raw)
@@ -172,21 +209,32 @@ class SapEntity:
         return NativeRecord(id=record_id, data=data, modified=modified)
 
     # -- writes ---------------------------------------------------------------------------------
-    def write(self, request: WriteRequest) -> str:
-        if not self.writable:
-            raise RecordRefused(
-                f"SyncHub reads {self.entity_set} from SAP but does not write it; make the flow erp_to_crm"
-            )
-        if request.op == "create":
-            return self.create(request)
-        if request.id is None:
-            raise RecordRefused(f"{request.op} needs the SAP id")
-        if request.op == "update":
-            return self.update(request.id, request.data)
-        return self.delete(request.id)
+    def write_one(self, request: WriteRequest) -> WriteResult:
+        refusal = self.refusal(request.op)
+        if refusal is not None:  # said before the base's generic refusal: with the metadata's reason
+            return self.failure(request, RecordError(refusal))
+        return super().write_one(request)
 
-    def create(self, request: WriteRequest) -> str:
-        proxy = self.api.create(self.service, self.entity_set, request.data)
+    def refusal(self, op: str) -> str | None:
+        """Why SyncHub does not send this operation for this entity; None when it does."""
+        if op == "delete" and not self.can_delete:
+            return self._not_deletable()
+        return None
+
+    def _not_deletable(self) -> str:
+        return (
+            f"SAP does not allow deleting {self.native} ({self.service} $metadata: sap:deletable=false); "
+            f"set `deletes: archive` on the flow{self.archive_hint}, or `deletes: ignore`"
+        )
+
+    def create(self, data: dict[str, Any], ref: str) -> str | NativeRecord:
+        return self.saved(self.api.create(self.service, self.native, data))
+
+    def saved(self, proxy: Any) -> str | NativeRecord:
+        """SAP's answer to a create as the saved record, when it carries all a read would show (the
+        engine then needs no read back); else the new id."""
+        if _carries(proxy, self.selected, self.expand):
+            return self.to_record(proxy)
         return self.id_of(proxy)
 
     def id_of(self, proxy: Any) -> str:
@@ -196,64 +244,75 @@ class SapEntity:
     def _key_or_refuse(self, record_id: str) -> dict[str, str]:
         key = self.key_args(record_id)
         if key is None:
-            raise RecordRefused(f"{record_id!r} is not an id of {self.entity_set}")
+            raise RecordError(f"{record_id!r} is not an id of {self.native}")
         return key
 
-    def update(self, record_id: str, data: Mapping[str, Any]) -> str:
+    def update(self, record_id: str, data: dict[str, Any]) -> str:
         """PATCH the record's own properties (navigations and lifted fields are the entity's business),
-        once it is known that SAP's record has not changed since SyncHub read it."""
+        once it is known that SAP's record has not changed since SyncHub read it. SAP answers 204
+        without the record: the engine reads it back."""
         key = self._key_or_refuse(record_id)
         etag = self.precondition(record_id, key)
-        navs = {p.name for p in self.api.etype(self.service, self.entity_set).nav_proprties}
+        navs = {p.name for p in self.api.etype(self.service, self.native).nav_proprties}
         values = {
             k: v for k, v in data.items() if k not in navs and k not in self.key and k not in self.lifted
         }
         if values:
-            self.api.update(self.service, self.entity_set, key, values, etag)
+            self.api.update(self.service, self.native, key, values, etag)
         return record_id
 
     def precondition(self, record_id: str, key: dict[str, str]) -> str | None:
         """What keeps an update from overwriting a change made in SAP after SyncHub's read: the ETag of
         that read (sent as ``If-Match``), or, where SAP declares no ETag, a fresh look at the change
-        stamp (``Concurrent`` when it moved)."""
+        stamp (a transient refusal when it moved)."""
         etag = self._etags.pop(record_id, None)
         if etag is not None and not self.change_stamp:
             return etag
-        current = self.api.get(
-            self.service, self.entity_set, key, select=",".join(self.key + self.change_stamp)
-        )
+        current = self.api.get(self.service, self.native, key, select=",".join(self.key + self.change_stamp))
         if current is None:
-            raise RecordRefused(f"{self.entity_set} {record_id} no longer exists in SAP")
+            raise RecordError(f"{self.native} {record_id} no longer exists in SAP")
         seen = self._stamps.pop(record_id, None)
         if seen is not None and tuple(getattr(current, f) for f in self.change_stamp) != seen:
-            raise Concurrent
+            raise RecordError(CHANGED_IN_SAP, transient=True)
         return etag or current.etag or None
 
-    def delete(self, record_id: str) -> str:
-        entity_set = self.api.entity_set(self.service, self.entity_set)
-        if not entity_set.deletable:
-            raise RecordRefused(
-                f"SAP does not allow deleting {self.entity_set} "
-                f"({self.service} $metadata: sap:deletable=false); "
-                f"set `deletes: archive` on the flow{self.archive_hint}, or `deletes: ignore`"
-            )
+    def delete(self, record_id: str) -> None:
+        if not self.api.entity_set(self.service, self.native).deletable:  # a system stricter than ours
+            raise RecordError(self._not_deletable())
         key = self._key_or_refuse(record_id)
-        current = self.api.get(self.service, self.entity_set, key, select=",".join(self.key))
+        current = self.api.get(self.service, self.native, key, select=",".join(self.key))
         if current is None:  # already gone: deleting twice is a success
-            return record_id
-        self.api.delete(self.service, self.entity_set, key, current.etag or None)
-        return record_id
+            return
+        self.api.delete(self.service, self.native, key, current.etag or None)
+
+    def record_url(self, record_id: str) -> str | None:
+        """The record in SAP's Fiori launchpad, by intent-based navigation:
+        ``<launchpad>?sap-client=<c>#<Object>-<action>?<Key>=<id>`` (options: ``fiori_intents``,
+        ``launchpad_url``)."""
+        key = self.key_args(record_id)
+        if key is None:
+            return None
+        intent, parameter = self.fiori
+        intent = (self.settings.fiori_intents or {}).get(self.name, intent)
+        client = f"?sap-client={quote(self.settings.sap_client)}" if self.settings.sap_client else ""
+        value = quote(key[self.key[0]], safe="")
+        return f"{self.settings.launchpad_url}{client}#{intent}?{parameter}={value}"
 
 
-def _before(record: NativeRecord, since: Cursor | None) -> bool:
-    if since is None or record.modified is None:
+def _carries(proxy: Any, fields: Sequence[str], expand: Mapping[str, Nav]) -> bool:
+    """Whether an answer holds these properties and navigations: pyodata keeps what an answer carried
+    in its cache and would fetch anything else lazily, one request per property."""
+    cache = vars(proxy).get("_cache", {})
+    if any(name not in cache for name in fields):
         return False
-    return (record.modified, record.id) < (since.modified, since.id)
-
-
-def _page(records: list[NativeRecord]) -> Page:
-    last = records[-1]
-    return Page(records, Cursor(last.modified, last.id) if last.modified is not None else None)
+    for name, nav in expand.items():
+        if name not in cache:
+            return False
+        value = cache[name]
+        children = value if isinstance(value, list) else [value] if value is not None else []
+        if not all(_carries(child, nav.fields, nav.expand) for child in children):
+            return False
+    return True
 
 
 def _to_dict(etype: Any, proxy: Any, fields: Sequence[str], expand: Mapping[str, Nav]) -> dict[str, Any]:

@@ -19,10 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import WriteRequest
+from connectors.base import NativeRecord, RecordError
 from connectors.sap_s4hana.entities.base import SapEntity, Stream
 from connectors.sap_s4hana.entities.sales_order import find_document
-from connectors.sap_s4hana.errors import RecordRefused
 from connectors.sap_s4hana.stamps import Instant
 
 __all__ = ["Complaint"]
@@ -33,8 +32,10 @@ ORDERS = "API_SALES_ORDER_SRV"
 class Complaint(SapEntity):
     name = "complaint"
     service = "API_CUSTOMER_RETURN_SRV"
-    entity_set = "A_CustomerReturn"
+    native = "A_CustomerReturn"
     key = ("CustomerReturn",)
+    id_field = "CustomerReturn"
+    modified_field = "LastChangeDateTime"
     fields = (
         "CustomerReturn",
         "SoldToParty",
@@ -46,6 +47,7 @@ class Complaint(SapEntity):
         "LastChangeDateTime",
     )
     lifted = ("Subject",)
+    fiori = ("CustomerReturn-displayFactSheet", "CustomerReturn")
 
     def streams(self) -> list[Stream]:
         return [Stream(None, Instant("LastChangeDateTime"))]
@@ -54,31 +56,31 @@ class Complaint(SapEntity):
         data["Subject"] = data.get("PurchaseOrderByCustomer") or f"Customer return {data['CustomerReturn']}"
 
     @staticmethod
-    def _native(data: Mapping[str, Any]) -> dict[str, Any]:
+    def _in_sap(data: Mapping[str, Any]) -> dict[str, Any]:
         """Mapped data in SAP's properties: the subject is the customer's reference."""
         out = {k: v for k, v in data.items() if k != "Subject"}
         if "Subject" in data:
             out["PurchaseOrderByCustomer"] = data["Subject"]
         return out
 
-    def create(self, request: WriteRequest) -> str:
+    def create(self, data: dict[str, Any], ref: str) -> str | NativeRecord:
         s = self.settings
-        data = self._native(request.data)
+        data = self._in_sap(data)
         order = data.get("ReferenceSDDocument")
         if not order:
-            raise RecordRefused(
+            raise RecordError(
                 "an SAP customer return is created with its items (API_CUSTOMER_RETURN_SRV requires them), "
                 "which SyncHub takes from the complaint's sales order, and this complaint names none "
                 "(order_id): link it to its order in the CRM, or enter the return in SAP and make the "
                 "complaints flow erp_to_crm",
-                "ReferenceSDDocument",
+                field="ReferenceSDDocument",
             )
         reason = data.get("SDDocumentReason") or s.return_reason
         if not reason:
-            raise RecordRefused(
+            raise RecordError(
                 "SAP needs a return reason on every return item: set the connection setting return_reason "
                 "(an SAP return reason code, e.g. return_reason=103)",
-                "SDDocumentReason",
+                field="SDDocumentReason",
             )
         existing = find_document(
             self,
@@ -95,7 +97,7 @@ class Complaint(SapEntity):
             "SDDocumentReason": reason,
             "to_Item": self._items_of_order(order, reason),
         }
-        return self.id_of(self.api.create(self.service, self.entity_set, body))
+        return self.saved(self.api.create(self.service, self.native, body))
 
     def _items_of_order(self, order: str, reason: str) -> list[dict[str, Any]]:
         found = self.api.get(
@@ -107,10 +109,10 @@ class Complaint(SapEntity):
             expand="to_Item",
         )
         if found is None or not found.to_Item:
-            raise RecordRefused(
+            raise RecordError(
                 f"sales order {order} {'has no items' if found is not None else 'is not in SAP'}: "
                 "a customer return needs the items to take back",
-                "ReferenceSDDocument",
+                field="ReferenceSDDocument",
             )
         return [
             {
@@ -124,5 +126,5 @@ class Complaint(SapEntity):
             for item in found.to_Item
         ]
 
-    def update(self, record_id: str, data: Mapping[str, Any]) -> str:
-        return super().update(record_id, self._native(data))
+    def update(self, record_id: str, data: dict[str, Any]) -> str:
+        return super().update(record_id, self._in_sap(data))

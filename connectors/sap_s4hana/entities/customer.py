@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from connectors.base import WriteRequest
+from connectors.base import NativeRecord
 from connectors.sap_s4hana.entities.base import Nav, SapEntity, Stream
 from connectors.sap_s4hana.stamps import LocalMoment
 
@@ -30,8 +30,12 @@ ADDRESS = ("AddressID", "StreetName", "PostalCode", "CityName", "Region", "Count
 class Customer(SapEntity):
     name = "customer"
     service = BP
-    entity_set = "A_BusinessPartner"
+    native = "A_BusinessPartner"
     key = ("BusinessPartner",)
+    id_field = "BusinessPartner"
+    modified_field = "LastChangeDate"
+    """With LastChangeTime; until the first change, CreationDate and CreationTime (see streams)."""
+    can_delete = False
     fields = (
         "BusinessPartner",
         "BusinessPartnerCategory",
@@ -51,6 +55,7 @@ class Customer(SapEntity):
     filtered = ("Customer",)
     change_stamp = ("LastChangeDate", "LastChangeTime")
     archive_hint = " (a deleted customer becomes a blocked business partner: BusinessPartnerIsBlocked)"
+    fiori = ("BusinessPartner-displayFactSheet", "BusinessPartner")
 
     def streams(self) -> list[Stream]:
         # SAP leaves the change date/time empty until the first change: never-changed partners are
@@ -63,9 +68,9 @@ class Customer(SapEntity):
     def scope(self) -> str:
         return "Customer gt ''"  # partners that are customers (the number is empty, or null, otherwise)
 
-    def create(self, request: WriteRequest) -> str:
+    def create(self, data: dict[str, Any], ref: str) -> str | NativeRecord:
         s = self.settings
-        body = dict(request.data)
+        body = dict(data)
         customer = {k: v for k, v in (body.pop("to_Customer", None) or {}).items() if k != "Customer"}
         if "FLCU00" in s.customer_roles:
             company: dict[str, Any] = {"CompanyCode": s.company_code}
@@ -85,9 +90,9 @@ class Customer(SapEntity):
         body["to_Customer"] = customer
         if s.bp_grouping and not body.get("BusinessPartnerGrouping"):
             body["BusinessPartnerGrouping"] = s.bp_grouping
-        return self.id_of(self.api.create(self.service, self.entity_set, body))
+        return self.saved(self.api.create(self.service, self.native, body))
 
-    def update(self, record_id: str, data: Mapping[str, Any]) -> str:
+    def update(self, record_id: str, data: dict[str, Any]) -> str:
         super().update(record_id, data)
         customer = {k: v for k, v in (data.get("to_Customer") or {}).items() if k != "Customer"}
         if customer:
@@ -99,9 +104,7 @@ class Customer(SapEntity):
 
     def _ensure_roles(self, partner: str) -> None:
         """A partner without its customer roles gets them (SAP then creates its customer)."""
-        current = self.api.get(
-            BP, self.entity_set, {"BusinessPartner": partner}, expand="to_BusinessPartnerRole"
-        )
+        current = self.api.get(BP, self.native, {"BusinessPartner": partner}, expand="to_BusinessPartnerRole")
         held = {
             r.BusinessPartnerRole for r in (current.to_BusinessPartnerRole if current is not None else [])
         }
@@ -114,7 +117,7 @@ class Customer(SapEntity):
     def _update_addresses(self, partner: str, addresses: list[Mapping[str, Any]]) -> None:
         """Addresses in order: the n-th replaces SAP's n-th, extra ones are added."""
         current = self.api.get(
-            BP, self.entity_set, {"BusinessPartner": partner}, expand="to_BusinessPartnerAddress"
+            BP, self.native, {"BusinessPartner": partner}, expand="to_BusinessPartnerAddress"
         )
         existing = [a.AddressID for a in (current.to_BusinessPartnerAddress if current is not None else [])]
         for i, address in enumerate(addresses):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from connectors.base import WriteRequest
+from connectors.base import NativeRecord
 from connectors.sap_s4hana.entities.base import Nav, SapEntity, Stream
 from connectors.sap_s4hana.stamps import Instant, LocalDay
 
@@ -23,8 +23,12 @@ PRODUCTS = "API_PRODUCT_SRV"
 class Product(SapEntity):
     name = "product"
     service = PRODUCTS
-    entity_set = "A_Product"
+    native = "A_Product"
     key = ("Product",)
+    id_field = "Product"
+    modified_field = "LastChangeDateTime"
+    """Until the first change it may be empty: then the CreationDate (see streams)."""
+    can_delete = False
     fields = (
         "Product",
         "ProductType",
@@ -39,6 +43,7 @@ class Product(SapEntity):
     lifted = ("ProductDescription",)
     change_stamp = ("LastChangeDateTime",)
     archive_hint = " (a deleted product is marked for deletion: IsMarkedForDeletion)"
+    fiori = ("Material-displayFactSheet", "Material")
 
     def streams(self) -> list[Stream]:
         # A product never changed since creation may carry no change stamp: found by creation day.
@@ -52,14 +57,14 @@ class Product(SapEntity):
         wanted = [t for t in texts if t.get("Language") == self.settings.language]
         data["ProductDescription"] = wanted[0]["ProductDescription"] if wanted else None
 
-    def create(self, request: WriteRequest) -> str:
-        body = dict(request.data)
+    def create(self, data: dict[str, Any], ref: str) -> str | NativeRecord:
+        body = dict(data)
         text = body.pop("ProductDescription", None)
         if text:
             body["to_Description"] = [{"Language": self.settings.language, "ProductDescription": text}]
-        return self.id_of(self.api.create(self.service, self.entity_set, body))
+        return self.saved(self.api.create(self.service, self.native, body))
 
-    def update(self, record_id: str, data: Mapping[str, Any]) -> str:
+    def update(self, record_id: str, data: dict[str, Any]) -> str:
         super().update(record_id, data)
         if "ProductDescription" in data:
             key = {"Product": record_id, "Language": self.settings.language}

@@ -7,6 +7,10 @@ connector reads that area's total record (``ValuationType`` empty).
 
 Native addition: ``UnitCost`` = StandardPrice (price control S) or MovingAveragePrice (V), divided by
 PriceUnitQty. Read only: costs flow ERP -> CRM, and valuations cannot be deleted in SAP.
+
+A snapshot entity: ``PriceLastChangeDate`` is a day, and a cursor on a day cannot resume exactly (a
+record changed later that day, before the cursor's key, would be missed). Every read is the area's
+valuations in key order, paged by ``$top``; the engine keeps what did not change by its hash.
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connectors.base import PermanentError
-from connectors.sap_s4hana.entities.base import SapEntity, Stream
-from connectors.sap_s4hana.stamps import LocalDay
+from connectors.sap_s4hana.entities.base import SapEntity
 from connectors.sap_s4hana.values import literal
 
 __all__ = ["ProductCost"]
@@ -32,8 +35,11 @@ def _decimal(value: Any) -> Decimal | None:
 class ProductCost(SapEntity):
     name = "product_cost"
     service = "API_PRODUCT_SRV"
-    entity_set = "A_ProductValuation"
+    native = "A_ProductValuation"
     key = ("Product", "ValuationArea", "ValuationType")
+    id_field = "Product,ValuationArea,ValuationType"
+    modified_field = None
+    can_create = can_update = can_delete = False
     fields = (
         "Product",
         "ValuationArea",
@@ -47,10 +53,13 @@ class ProductCost(SapEntity):
     )
     filtered = ("ValuationArea", "ValuationType")
     lifted = ("UnitCost",)
-    writable = False
+    fiori = ("Material-displayFactSheet", "Material")
 
-    def streams(self) -> list[Stream]:
-        return [Stream(None, LocalDay("PriceLastChangeDate"))]
+    def refusal(self, op: str) -> str:
+        return (
+            f"SyncHub reads {self.native} from SAP but does not write it (costs come from SAP's costing; "
+            "SAP does not allow deleting them either: sap:deletable=false); make the flow erp_to_crm"
+        )
 
     def scope(self) -> str:
         area = self.settings.valuation_area

@@ -24,9 +24,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
-from connectors.base import WriteRequest
+from connectors.base import NativeRecord, RecordError
 from connectors.sap_s4hana.entities.base import Nav, SapEntity, Stream
-from connectors.sap_s4hana.errors import RecordRefused
 from connectors.sap_s4hana.paging import and_
 from connectors.sap_s4hana.stamps import Instant
 from connectors.sap_s4hana.values import literal
@@ -54,15 +53,14 @@ def _decimal(value: Any) -> Decimal | None:
 def find_document(entity: SapEntity, **match: str | None) -> str | None:
     """The id of the one document with these values, None when there is none."""
     condition = and_(*(f"{name} eq {literal('Edm.String', value)}" for name, value in match.items()))
-    fetch = entity.api.fetch(
-        entity.service, entity.entity_set, select=entity.key[0], expand="", orderby=entity.key[0]
-    )
+    key = entity.key[0]
+    fetch = entity.api.fetch(entity.service, entity.native, select=key, expand="", orderby=key)
     found = fetch(condition, 2).items
     if len(found) > 1:
         ids = ", ".join(str(getattr(p, entity.key[0])) for p in found)
         described = ", ".join(f"{k}={v!r}" for k, v in match.items())
-        raise RecordRefused(
-            f"SAP holds several {entity.entity_set} with {described} ({ids}); SyncHub cannot tell which "
+        raise RecordError(
+            f"SAP holds several {entity.native} with {described} ({ids}); SyncHub cannot tell which "
             "is the one it created: merge them in SAP, then retry the dead letter"
         )
     return str(getattr(found[0], entity.key[0])) if found else None
@@ -71,8 +69,10 @@ def find_document(entity: SapEntity, **match: str | None) -> str | None:
 class SalesOrder(SapEntity):
     name = "sales_order"
     service = "API_SALES_ORDER_SRV"
-    entity_set = "A_SalesOrder"
+    native = "A_SalesOrder"
     key = ("SalesOrder",)
+    id_field = "SalesOrder"
+    modified_field = "LastChangeDateTime"
     fields = (
         "SalesOrder",
         "SoldToParty",
@@ -85,6 +85,7 @@ class SalesOrder(SapEntity):
         "LastChangeDateTime",
     )
     expand: ClassVar[Mapping[str, Nav]] = {"to_Item": Nav(ITEM, {"to_PricingElement": Nav(PRICE)})}
+    fiori = ("SalesOrder-displayFactSheet", "SalesOrder")
 
     def streams(self) -> list[Stream]:
         return [Stream(None, Instant("LastChangeDateTime"))]
@@ -102,16 +103,16 @@ class SalesOrder(SapEntity):
         amount, quantity = _decimal(item.get("NetAmount")), _decimal(item.get("RequestedQuantity"))
         return str((amount / quantity).quantize(Decimal("0.01"))) if amount and quantity else None
 
-    def create(self, request: WriteRequest) -> str:
+    def create(self, data: dict[str, Any], ref: str) -> str | NativeRecord:
         s = self.settings
-        data = dict(request.data)
+        data = dict(data)
         reference = data.get("PurchaseOrderByCustomer")
         if not reference:
-            raise RecordRefused(
+            raise RecordError(
                 "an SAP order is created only with the customer's reference (PurchaseOrderByCustomer, "
                 "mapped from quote_reference): it is how a retry finds the order a crashed run created; "
                 "give the quote a number in the CRM",
-                "PurchaseOrderByCustomer",
+                field="PurchaseOrderByCustomer",
             )
         existing = find_document(self, SoldToParty=data.get("SoldToParty"), PurchaseOrderByCustomer=reference)
         if existing is not None:
@@ -130,20 +131,20 @@ class SalesOrder(SapEntity):
                 ]
             items.append(item)
         body = {"SalesOrderType": s.order_type, **s.sales_area, **data, "to_Item": items}
-        return self.id_of(self.api.create(self.service, self.entity_set, body))
+        return self.saved(self.api.create(self.service, self.native, body))
 
-    def update(self, record_id: str, data: Mapping[str, Any]) -> str:
+    def update(self, record_id: str, data: dict[str, Any]) -> str:
         if data.get("to_Item") is not None:
             self._refuse_item_changes(record_id, data["to_Item"])
         return super().update(record_id, {k: v for k, v in data.items() if k != "to_Item"})
 
     def _refuse_item_changes(self, record_id: str, wanted: list[Mapping[str, Any]]) -> None:
         read_before = self._etags.get(record_id)
-        [current] = self.read_by_ids([record_id]) or [None]
+        [current] = self.fetch([record_id]) or [None]
         if read_before is not None:  # the header update still needs the ETag of SyncHub's own read
             self._etags[record_id] = read_before
         if current is None:
-            raise RecordRefused(f"{self.entity_set} {record_id} no longer exists in SAP")
+            raise RecordError(f"{self.native} {record_id} no longer exists in SAP")
 
         def lines(items: list[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
             crm_prices = self.settings.order_prices == "crm"
@@ -159,8 +160,8 @@ class SalesOrder(SapEntity):
             return sorted(found, key=lambda line: (line[0], line[1] or ""))
 
         if lines(wanted) != lines(current.data.get("to_Item") or []):
-            raise RecordRefused(
+            raise RecordError(
                 "the items of an existing SAP order are not changed by SyncHub (SAP prices, delivers and "
                 "bills them); change the order in SAP, then the CRM receives its items",
-                "to_Item",
+                field="to_Item",
             )
