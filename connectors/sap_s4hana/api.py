@@ -30,19 +30,21 @@ class SapApi:
         self.settings = settings
         self._tokens = OAuthTokens(settings) if settings.auth == "oauth" else None
         self._clients: dict[str, Any] = {}
-        self._sessions: list[SapSession] = []
+        self._sessions: dict[str, SapSession] = {}
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
             url = self.settings.service_url(service)
             session = SapSession(self.settings, url, self._tokens)
-            self._sessions.append(session)
             try:
                 self._clients[service] = pyodata.Client(url, session, config=Config(retain_null=True))
             except HttpError as exc:
-                self._sessions.remove(session)
                 session.close()
                 raise unavailable(exc.response, f"loading $metadata of {url}") from exc
+            except Exception:
+                session.close()
+                raise
+            self._sessions[service] = session
         return self._clients[service]
 
     def entity_set(self, service: str, name: str) -> Any:
@@ -63,11 +65,11 @@ class SapApi:
 
     def server_time(self) -> datetime | None:
         """SAP's clock, as its latest answer told it (None before the first request)."""
-        times = [t for t in (s.server_time() for s in self._sessions) if t is not None]
+        times = [t for t in (s.server_time() for s in self._sessions.values()) if t is not None]
         return max(times) if times else None
 
     def close(self) -> None:
-        for session in self._sessions:
+        for session in self._sessions.values():
             session.close()
         self._sessions.clear()
         self._clients.clear()
@@ -117,6 +119,15 @@ class SapApi:
         require_body(entity_set.entity_type, data, "create")
         body = self.body(entity_set.entity_type, data)
         return self._write(self._proxy_set(service, name).create_entity().set(**body))
+
+    def answer(self, service: str) -> dict[str, Any] | None:
+        """The entity of SAP's answer to the service's last write, as SAP sent it (JSON ``d``)."""
+        session = self._sessions.get(service)
+        resp = session.last_write if session is not None else None
+        try:
+            return resp.json()["d"] if resp is not None else None
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def update(
         self, service: str, name: str, key: Mapping[str, str], data: Mapping[str, Any], etag: str | None

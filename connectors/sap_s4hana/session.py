@@ -76,6 +76,9 @@ class SapSession(requests.Session):
         self.service_url = service_url
         self.tokens = tokens
         self.csrf_token: str | None = None
+        self.last_write: requests.Response | None = None
+        """SAP's answer to the last write (pyodata's entity proxies do not say which navigations
+        an answer carried inline and which only as ``__deferred`` links)."""
         self.server_clock: tuple[datetime, float] | None = None
         """SAP's time (HTTP ``Date``) of the last answer, and our monotonic clock when it came."""
         self.verify = settings.verify
@@ -151,4 +154,5 @@ class SapSession(requests.Session):
         if resp.status_code == 403 and resp.headers.get("x-csrf-token", "").lower() == "required":
             headers["X-CSRF-Token"] = self.fetch_csrf_token()
             resp = self._send(method, url, headers, **kwargs)
+        self.last_write = resp
         return resp

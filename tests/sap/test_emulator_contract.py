@@ -358,6 +358,17 @@ def test_strings_longer_than_their_max_length_are_refused(
     assert walked > 20
 
 
+def test_max_length_counts_utf16_code_units_as_abap_does(gateway: Gateway) -> None:
+    """ABAP holds text as UTF-16: 40 CJK characters fit a MaxLength of 40, 39 and an emoji do not."""
+    name = "OrganizationBPName1"
+    fits = gateway.send("POST", BP, "A_BusinessPartner", {"BusinessPartnerCategory": "2", name: "株" * 40})
+    assert fits.status_code == 201, fits.text
+    resp = gateway.send(
+        "POST", BP, "A_BusinessPartner", {"BusinessPartnerCategory": "2", name: "株" * 39 + "😀"}
+    )
+    assert "maximum length" in refusal(resp, 400, "value", gateway.sap, target=name)
+
+
 def test_decimals_beyond_their_precision_and_scale_are_refused(gateway: Gateway) -> None:
     resp = gateway.send(
         "POST", ORDERS, "A_SalesOrder", {"to_Item": [{"Material": "X", "RequestedQuantity": "1.2345"}]}

@@ -305,6 +305,7 @@ def test_a_narrower_select_still_reads_key_and_change_stamps(
         "CreationDate",
         "BaseUnit",
         "ProductDescription",
+        "ProductBasicText",
     }
     assert record.id == "P1" and record.modified is not None
 
@@ -495,19 +496,43 @@ def test_a_refused_record_reports_sap_s_message_and_the_rest_is_written(
 # -- products and costs ---------------------------------------------------------------------------------
 
 
-def test_product_description_is_written_and_read_in_the_configured_language(
+def test_product_description_and_basic_text_are_written_and_read_in_the_configured_language(
     make_connector: Callable[..., SapS4HanaConnector], sap: SapEmulator
 ) -> None:
     connector = make_connector(language="DE")
+    long_text = "Kreiselpumpe für Kühlwasser, Edelstahl, " * 3  # far beyond the 40 of a description
     create = WriteRequest("create", "p", {"Product": "TG11", "BaseUnit": "PC", "ProductDescription": "Pumpe"})
     assert connector.write_batch("product", [create])[0].ok
     connector.read_by_ids("product", ["TG11"])
-    assert connector.write_batch(
-        "product", [WriteRequest("update", "p", {"ProductDescription": "Pumpe XL"}, "TG11")]
-    )[0].ok
+    update = {"ProductDescription": "Pumpe XL", "ProductBasicText": long_text}
+    assert connector.write_batch("product", [WriteRequest("update", "p", update, "TG11")])[0].ok
     [item] = connector.read_by_ids("product", ["TG11"])
-    assert item.data["ProductDescription"] == "Pumpe XL"
+    assert (item.data["ProductDescription"], item.data["ProductBasicText"]) == ("Pumpe XL", long_text)
     assert sap.get(PRODUCT_SRV, "A_ProductDescription", "TG11", "DE")["ProductDescription"] == "Pumpe XL"
+    assert sap.get(PRODUCT_SRV, "A_ProductBasicText", "TG11", "DE")["LongText"] == long_text
+    sap.seed(PRODUCT_SRV, "A_ProductBasicText", {"Product": "TG11", "Language": "EN", "LongText": "pump"})
+    [again] = connector.read_by_ids("product", ["TG11"])
+    assert again.data["ProductBasicText"] == long_text  # the configured language's text only
+
+
+def test_a_create_returns_what_sap_s_answer_carries_else_only_the_id(
+    connector: SapS4HanaConnector, sap: SapEmulator
+) -> None:
+    """A POST answer holding every property and navigation a read shows spares the engine its read
+    back; an answer without a navigation the read expands (no texts were sent) gives the id only."""
+    with_texts = {
+        "Product": "TG20",
+        "BaseUnit": "PC",
+        "ProductDescription": "Pumpe",
+        "ProductBasicText": "Lang",
+    }
+    [full] = connector.write_batch("product", [WriteRequest("create", "p", with_texts)])
+    assert full.ok and full.record is not None
+    assert full.record.data == connector.read_by_ids("product", ["TG20"])[0].data
+    [bare] = connector.write_batch(
+        "product", [WriteRequest("create", "q", {"Product": "TG21", "BaseUnit": "PC"})]
+    )
+    assert bare.ok and bare.id == "TG21" and bare.record is None
 
 
 def seed_valuations(sap: SapEmulator) -> None:

@@ -233,7 +233,8 @@ class SapEntity(Entity):
     def saved(self, proxy: Any) -> str | NativeRecord:
         """SAP's answer to a create as the saved record, when it carries all a read would show (the
         engine then needs no read back); else the new id."""
-        if _carries(proxy, self.selected, self.expand):
+        answer = self.api.answer(self.service)
+        if answer is not None and _carries(answer, self.selected, self.expand):
             return self.to_record(proxy)
         return self.id_of(proxy)
 
@@ -299,18 +300,17 @@ class SapEntity(Entity):
         return f"{self.settings.launchpad_url}{client}#{intent}?{parameter}={value}"
 
 
-def _carries(proxy: Any, fields: Sequence[str], expand: Mapping[str, Nav]) -> bool:
-    """Whether an answer holds these properties and navigations: pyodata keeps what an answer carried
-    in its cache and would fetch anything else lazily, one request per property."""
-    cache = vars(proxy).get("_cache", {})
-    if any(name not in cache for name in fields):
+def _carries(answer: Mapping[str, Any], fields: Sequence[str], expand: Mapping[str, Nav]) -> bool:
+    """Whether SAP's answer holds these properties and, inline, these navigations (a navigation it
+    did not expand comes as a ``__deferred`` link, which pyodata would take for an empty list)."""
+    if any(name not in answer for name in fields):
         return False
     for name, nav in expand.items():
-        if name not in cache:
+        value = answer.get(name, {"__deferred": {}})
+        if isinstance(value, Mapping) and "__deferred" in value:
             return False
-        value = cache[name]
-        children = value if isinstance(value, list) else [value] if value is not None else []
-        if not all(_carries(child, nav.fields, nav.expand) for child in children):
+        children = value.get("results", [value]) if isinstance(value, Mapping) else value or []
+        if not all(isinstance(c, Mapping) and _carries(c, nav.fields, nav.expand) for c in children):
             return False
     return True
 

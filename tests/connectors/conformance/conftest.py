@@ -10,10 +10,18 @@ from tests.connectors.conformance.subjects.memory import (  # noqa: F401 - fixtu
     subject_memory_cursor,
     subject_memory_snapshot,
 )
+from tests.connectors.conformance.subjects.sap_s4hana import (  # noqa: F401 - fixtures
+    SAP_SUBJECTS,
+    subject_sap_complaint,
+    subject_sap_customer,
+    subject_sap_product,
+    subject_sap_sales_order,
+)
 
 SUBJECTS = [
     "memory_cursor",
     "memory_snapshot",
+    *SAP_SUBJECTS,
 ]
 
 

@@ -84,7 +84,8 @@ def _decimal(prop: Property, value: Any) -> Decimal:
 def _text(prop: Property, value: Any) -> str:
     if not isinstance(value, str):
         raise value_error(prop, f"Property '{prop.name}' expects a string, got {value!r}")
-    if prop.max_length is not None and len(value) > prop.max_length:
+    # ABAP strings are UTF-16: a character beyond the BMP (an emoji) takes two of MaxLength's places.
+    if prop.max_length is not None and len(value.encode("utf-16-le")) // 2 > prop.max_length:
         raise value_error(
             prop,
             f"Value '{value}' of property '{prop.name}' exceeds the maximum length of "
