@@ -431,6 +431,29 @@ class Connector(abc.ABC):
             return self.entity(entity).capabilities
         return self.capabilities
 
+    @classmethod
+    def validate_flow(cls, entity: str, *, writes: bool) -> list[str]:
+        """What a flow of ``entity`` cannot do with this connector, said before any run (config
+        loading: ``synchub validate``, the DAG parse): one sentence per problem, naming the fix.
+
+        ``writes``: the flow writes to this system (it is the target of the flow's direction). The
+        default reads the entity classes: an entity not served, or one only read but written.
+        """
+        served = {e.name: e for e in cls.entity_types}
+        if not served:  # a connector of its own making says nothing here
+            return []
+        found = served.get(entity)
+        if found is None:
+            return [
+                f"the {cls.name} connector has no entity {entity!r} (it has: {', '.join(sorted(served))})"
+            ]
+        if writes and not (found.can_create or found.can_update):
+            return [
+                f"{cls.name} only reads {entity} ({found.native}) and this flow would write it there; "
+                "change the flow's direction"
+            ]
+        return []
+
     def classify(self, exc: Exception) -> ConnectorError:
         """A client library's exception as SyncHub's: transient when worth another try.
 

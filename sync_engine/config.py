@@ -18,7 +18,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from connectors.base import available_connectors
+from connectors.base import available_connectors, load_connector
 from sync_engine.model import ENTITIES, bare_annotation
 from sync_engine.problems import Problem
 from sync_engine.yaml_source import YamlSource, YamlSyntaxError, load_yaml
@@ -433,6 +433,49 @@ def _semantic_problems(source: YamlSource) -> list[Problem]:
             continue
         problems.extend(_flow_problems(source, name, flow, system_names, flow_names))
     problems.extend(_cycle_problems(source, flows))
+    if isinstance(systems, dict):
+        problems.extend(_connector_problems(source, systems, flows))
+    return problems
+
+
+WRITTEN_BY = {"erp": ("both", "crm_to_erp"), "crm": ("both", "erp_to_crm")}
+"""The directions that write to a flow's erp / crm system."""
+
+
+def _connector_problems(source: YamlSource, systems: dict[str, Any], flows: dict[str, Any]) -> list[Problem]:
+    """What the flows' connectors say they cannot do (``Connector.validate_flow``)."""
+    problems: list[Problem] = []
+    loaded: dict[str, Any] = {}
+    installed = available_connectors()
+    for name, flow in flows.items():
+        entity = flow.get("entity") if isinstance(flow, dict) else None
+        if not isinstance(entity, str) or entity not in ENTITIES:
+            continue
+        for role, writers in WRITTEN_BY.items():
+            system = flow.get(role)
+            conf = systems.get(system) if isinstance(system, str) else None
+            connector = conf.get("connector") if isinstance(conf, dict) else None
+            if not isinstance(connector, str) or connector not in installed:
+                continue
+            if connector not in loaded:
+                try:
+                    loaded[connector] = load_connector(connector)
+                except Exception as exc:  # a broken plugin is a config problem, not a crash
+                    loaded[connector] = None
+                    loc = ("systems", system, "connector")
+                    message = f"{_dotted(loc)}: connector {connector!r} cannot be loaded: {exc}"
+                    problems.append(
+                        Problem(source.file, source.line_of(loc), message, "reinstall its package")
+                    )
+            if loaded[connector] is None:
+                continue
+            loc = ("flows", name, role)
+            for message in loaded[connector].validate_flow(
+                entity, writes=flow.get("direction", "both") in writers
+            ):
+                problems.append(
+                    Problem(source.file, source.line_of(loc), f"{_dotted(loc)} ({system}): {message}")
+                )
     return problems
 
 
