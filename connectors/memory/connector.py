@@ -252,6 +252,8 @@ class MemoryConnector(Connector):
             delete_detection=self.capabilities.delete_detection,
             upsert_by_external_id=self.capabilities.upsert_by_external_id,
             max_batch_size=self.capabilities.max_batch_size,
+            # it stores what it is sent, unless told to fill fields in like a real system
+            saves_as_sent=not self.fills.get(entity),
         )
 
     def server_time(self) -> datetime:
