@@ -161,6 +161,9 @@ class Capabilities:
     saves_as_sent: bool = False
     """The system stores native fields exactly as written: it fills in nothing, renders nothing its
     own way. Only then may the engine skip reading back what a write saved. Few real systems do."""
+    concurrent_writes: bool = False
+    """The connector may be called from several threads at once (``write_batch``, ``read_by_ids``):
+    the engine then keeps up to the system's ``max_concurrency`` write batches in flight."""
 
 
 @dataclass(frozen=True, order=True)
@@ -250,6 +253,8 @@ class Entity(abc.ABC):
     """Requests per :meth:`write_many` call."""
     saves_as_sent: ClassVar[bool] = False
     """True only if the system stores exactly what it is sent (see :class:`Capabilities`)."""
+    concurrent_writes: ClassVar[bool] = False
+    """True once the connector's client is safe to call from several threads at once."""
 
     def __init__(self, connector: Connector) -> None:
         self.connector = connector
@@ -267,6 +272,7 @@ class Entity(abc.ABC):
             can_update=self.can_update,
             can_delete=self.can_delete,
             saves_as_sent=self.saves_as_sent,
+            concurrent_writes=self.concurrent_writes,
         )
 
     def id_order(self, record_id: str) -> Any:
