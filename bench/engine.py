@@ -390,7 +390,8 @@ def targets(results: dict[tuple[str, int], dict[str, Any]], small: int, large: i
             lines.append(
                 f"{verdict(rate(r) >= 100_000)} snapshot, nothing changed, {n:,} linked: {rate(r):,.0f} "
                 f"records/s of engine time over both sides (connectors {r['connector_s']:.2f} s apart; "
-                f"target >= 100,000); the first quiet run after the initial sync took {r['first_quiet_s']:.2f} s"
+                f"target >= 100,000); the first quiet run after the initial sync took "
+                f"{r['first_quiet_s']:.2f} s"
             )
             against_floor(r, "snapshot")
     for n in (small, large):
