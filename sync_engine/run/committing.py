@@ -70,7 +70,9 @@ def commit(ctx: RunContext, ledger: RunLedger, items: list[Item], results: Resul
                     ctx.report.sides[role].failed += 1
                     dead_letters.write_failed(ctx, ledger, item, side, req, res, tx)
             if all_ok:
-                links.append(_synced(item, deleted, at))
+                synced = _synced(item, deleted, at)
+                synced.native_hashes = _native_hashes(item, synced)
+                links.append(synced)
                 applied.extend(item.resolution_ids)
                 held = {c.field for c in item.result.conflicts}
                 superseded.extend(
@@ -101,6 +103,20 @@ def count_write(ctx: RunContext, role: str, op: str) -> None:
         counts.updated += 1
     else:
         counts.deleted += 1
+
+
+def _native_hashes(item: Item, link: LinkRecord) -> dict[str, str | None]:
+    """The native hashes that let the next run skip a record it reads unchanged: a source record we
+    did not write back to; none at all for a link a conflict or a deletion keeps open."""
+    if "held" in link.meta or "deleted" in link.meta:
+        return dict.fromkeys(link.external_ids)
+    hashes: dict[str, str | None] = {}
+    for ch in item.sources:
+        if ch.native is None or ch.deleted:
+            continue
+        written = ch.side.role in item.requests or ch.side.role in item.settle
+        hashes[ch.side.system] = None if written else ch.side.native_hash(ch.native)
+    return hashes
 
 
 def _synced(item: Item, deleted: set[str], at: datetime) -> LinkRecord:
