@@ -15,18 +15,30 @@ quote in Salesforce gets one: an opportunity, an accepted quote with its lines, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import ConnectorError, NativeRecord, TransientError, WriteRequest, WriteResult
+from connectors.base import (
+    ConnectorError,
+    Cursor,
+    NativeRecord,
+    StopRun,
+    TransientError,
+    WriteRequest,
+    WriteResult,
+)
 from connectors.salesforce.batches import COLLECTION_SIZE, send_records
-from connectors.salesforce.soql import quote
+from connectors.salesforce.children import Child
+from connectors.salesforce.entity import SObjectEntity
+from connectors.salesforce.quotes import LINE_FIELDS as QUOTE_LINE_FIELDS
+from connectors.salesforce.soql import quote, stamp_after
 
 if TYPE_CHECKING:
     from connectors.salesforce.connector import SalesforceConnector
 
-__all__ = ["attach", "changed_quotes", "write"]
+__all__ = ["SalesOrders"]
 
 ORDER_FIELDS = (
     "Id",
@@ -62,6 +74,61 @@ LINE_FIELDS = (
 )
 ACTIVE = {"Confirmed", "Processing", "Done"}
 """ERP statuses under which the Salesforce Order is activated."""
+
+
+class SalesOrders(SObjectEntity):
+    """An accepted Quote and its Order; the record id is the quote's."""
+
+    name = "sales_order"
+    native = "Quote"
+    read_only = (
+        "QuoteNumber",
+        "Name",
+        "AccountId",
+        "CurrencyIsoCode",
+        "Pricebook2Id",
+        "OpportunityId",
+        "GrandTotal",
+    )
+    where = "Status = 'Accepted'"
+    children = (Child("QuoteLineItems", "QuoteLineItem", "QuoteId", QUOTE_LINE_FIELDS, ("Product2Id",)),)
+    can_delete = False
+
+    def finish(self, records: list[NativeRecord]) -> list[NativeRecord]:
+        return _attach(self.connector, records)
+
+    def changed_parents(self, since: Cursor, own: str | None) -> set[str]:
+        return super().changed_parents(since, own) | _changed_quotes(self.connector, since)
+
+    def write_many(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        if not requests:
+            return []
+        self.client.guard(f"writing {len(requests)} {self.name} records")
+        return [self._write_one(request) for request in requests]
+
+    def _write_one(self, request: WriteRequest) -> WriteResult:
+        try:
+            if request.op == "delete":
+                raise OrderRefused(
+                    "SyncHub does not delete accepted Salesforce quotes or their orders (an activated order "
+                    "cannot be deleted, RULES R4); fix: set the orders flow's `deletes: ignore` (there is no "
+                    "`deletes: archive` for sales orders: they have no active flag), and cancel the order "
+                    "in Salesforce by hand if needed"
+                )
+            quote_id = request.id if request.op == "update" else _new_quote(self.connector, request)
+            _bring_order(self.connector, str(quote_id), request)
+            return WriteResult(request.ref, True, quote_id)
+        except OrderRefused as exc:
+            return self.refused(request, str(exc), exc.field, transient=exc.transient)
+        except StopRun:
+            raise
+        except ConnectorError as exc:
+            return self.refused(request, str(exc), None, transient=isinstance(exc, TransientError))
+        except Exception as exc:  # a client exception the client did not map: this record fails
+            error = self.connector.classify(exc)
+            if isinstance(error, StopRun):
+                raise error from exc
+            return self.refused(request, str(error), None, transient=isinstance(error, TransientError))
 
 
 class OrderRefused(Exception):
@@ -100,7 +167,7 @@ def _net(line: dict[str, Any]) -> float:
     return float(price.quantize(Decimal("0.01")))
 
 
-def attach(connector: SalesforceConnector, records: list[NativeRecord]) -> list[NativeRecord]:
+def _attach(connector: SalesforceConnector, records: list[NativeRecord]) -> list[NativeRecord]:
     """Give each accepted quote its Order (or None) and the lines of the order, else of the quote."""
     ids = [r.id for r in records if not r.deleted]
     if not ids:
@@ -138,12 +205,13 @@ def attach(connector: SalesforceConnector, records: list[NativeRecord]) -> list[
     return records
 
 
-def changed_quotes(connector: SalesforceConnector, mark: str) -> set[str]:
-    """Quotes whose Order or order products changed since ``mark`` (the order's own writes included:
+def _changed_quotes(connector: SalesforceConnector, since: Cursor) -> set[str]:
+    """Quotes whose Order or order products changed after ``since`` (the order's own writes included:
     a roll-up keeps the order's LastModifiedById, so only the engine's snapshot tells echoes apart)."""
-    soql = f"SELECT Id, QuoteId FROM Order WHERE SystemModstamp >= {mark} AND QuoteId != null ORDER BY Id"
+    after = stamp_after(since, tie_break=False)
+    soql = f"SELECT Id, QuoteId FROM Order WHERE {after} AND QuoteId != null ORDER BY Id"
     found = {r["QuoteId"] for r in connector.client.query_all("reading changed orders", soql)}
-    soql = f"SELECT Id, OrderId FROM OrderItem WHERE SystemModstamp >= {mark} ORDER BY Id"
+    soql = f"SELECT Id, OrderId FROM OrderItem WHERE {after} ORDER BY Id"
     order_ids = sorted(
         {r["OrderId"] for r in connector.client.query_all("reading changed order products", soql)}
     )
@@ -153,28 +221,6 @@ def changed_quotes(connector: SalesforceConnector, mark: str) -> set[str]:
         if o.get("QuoteId")
     )
     return found
-
-
-def write(connector: SalesforceConnector, requests_: list[WriteRequest]) -> list[WriteResult]:
-    spec = connector.spec("sales_order")
-    out: list[WriteResult] = []
-    for request in requests_:
-        try:
-            if request.op == "delete":
-                raise OrderRefused(
-                    "SyncHub does not delete accepted Salesforce quotes or their orders (an activated order "
-                    "cannot be deleted, RULES R4); fix: cancel the order in Salesforce by hand if needed"
-                )
-            quote_id = request.id if request.op == "update" else _new_quote(connector, request)
-            _bring_order(connector, str(quote_id), request)
-            out.append(WriteResult(request.ref, True, quote_id))
-        except OrderRefused as exc:
-            out.append(connector.refused(spec, request, str(exc), exc.field, transient=exc.transient))
-        except ConnectorError as exc:
-            out.append(
-                connector.refused(spec, request, str(exc), None, transient=isinstance(exc, TransientError))
-            )
-    return out
 
 
 def _new_quote(connector: SalesforceConnector, request: WriteRequest) -> str:
@@ -279,7 +325,9 @@ def _create_order(
     )
     if not outcome.ok or not outcome.id:
         raise OrderRefused(
-            f"the order could not be created: {outcome.describe()}", transient=outcome.transient
+            f"the order could not be created: {outcome.describe()}",
+            f"Order.{outcome.fields[0]}" if outcome.fields else None,
+            transient=outcome.transient,
         )
     lines = _select(
         connector, "QuoteLineItem", LINE_FIELDS, f"QuoteId = {quote(quote_row['Id'])} ORDER BY Id"

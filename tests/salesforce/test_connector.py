@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Cursor, PermanentError, TransientError, WriteRequest
+from connectors.base import Cursor, PermanentError, StopRun, TransientError, WriteRequest
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.client import ApiBudgetExceeded
+from connectors.salesforce.errors import ApiBudgetExceeded
 from tests.emulators.salesforce import SalesforceEmulator
 
 from .conftest import Clock
@@ -164,8 +164,8 @@ def test_compound_cursor_resumes_inside_a_second_shared_by_many_records(
     mark = pages[0].cursor
     assert mark is not None and mark.id == ids[9]
     rest = _all(sf, "customer", since=mark)
-    # Everything from the mark on (the mark itself again: cursors read >=), nothing before it.
-    assert [r.id for r in rest] == ids[9:]
+    # Everything strictly after the mark (the SDK's keyset contract), inside its second too.
+    assert [r.id for r in rest] == ids[10:]
 
 
 def test_own_writes_are_not_read_back_as_changes(
@@ -287,13 +287,13 @@ def test_no_new_work_starts_above_the_allowed_share_of_the_daily_api_limit(
     emulator.org.api_used = 49
     _all(sf, "customer")  # 50 of 100 after this call
     calls = len(emulator.requests)
-    [result] = sf.write_batch("customer", [WriteRequest("create", "c1", {"Name": "A"})])
-    # Not a failure of the batch: the record waits, transient, for a run when usage has fallen.
-    assert not result.ok and result.transient
-    assert "of its 100 daily API requests" in (result.error or "") and "50%" in (result.error or "")
+    # No further call of the run can start: the write stops the run (StopRun), naming the usage.
+    with pytest.raises(StopRun, match="of its 100 daily API requests") as stopped:
+        sf.write_batch("customer", [WriteRequest("create", "c1", {"Name": "A"})])
+    assert "50%" in str(stopped.value) and isinstance(stopped.value, ApiBudgetExceeded)
     assert len(emulator.requests) == calls  # refused before any request
-    with pytest.raises(ApiBudgetExceeded, match="of its 100 daily API requests"):
-        _all(sf, "customer")  # a read stops the run
+    with pytest.raises(StopRun, match="of its 100 daily API requests"):
+        _all(sf, "customer")  # a read stops the run too
 
 
 def test_wrong_client_secret_fails_with_a_clear_message(connect: Callable[..., SalesforceConnector]) -> None:
