@@ -343,9 +343,9 @@ class SObjectEntity(Entity):
     def refused(
         self, request: WriteRequest, message: str, field: str | None, *, transient: bool = False
     ) -> WriteResult:
-        who = (
-            f"{self.native} {request.id}" if request.id else f"{self.native} {self.external_id}={request.ref}"
-        )
+        who = f"{self.native} {self.external_id}={request.ref}"
+        if request.id:
+            who = f"{self.native} {request.id} ({self.external_id}={request.ref})"
         return WriteResult(
             request.ref, False, request.id, f"{who}: {message}", field=field, transient=transient
         )
