@@ -6,10 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
+from simple_salesforce.exceptions import (
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+)
 
 from connectors.base import Cursor, PermanentError, StopRun, TransientError, WriteRequest
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.errors import ApiBudgetExceeded
+from connectors.salesforce.errors import ApiBudgetExceeded, DailyLimitReached
 from tests.emulators.salesforce import SalesforceEmulator
 
 from .conftest import Clock
@@ -331,3 +337,48 @@ def test_jwt_bearer_login_signs_an_assertion_the_org_verifies(
     emulator.expire_sessions()
     with pytest.raises(PermanentError, match="invalid assertion"):
         _all(sf, "customer")
+
+
+def test_record_urls_open_the_lightning_record_page_without_a_call(
+    sf: SalesforceConnector, emulator: SalesforceEmulator
+) -> None:
+    assert sf.record_url("customer", "001000000000001AAA") == (
+        "https://emulated.lightning.force.com/lightning/r/Account/001000000000001AAA/view"
+    )
+    # A sales order's id is its accepted quote's; a cost's is its product's.
+    assert sf.record_url("sales_order", "0Q0000000000001AAA") == (
+        "https://emulated.lightning.force.com/lightning/r/Quote/0Q0000000000001AAA/view"
+    )
+    assert (sf.record_url("product_cost", "01t000000000001AAA") or "").endswith(
+        "/r/Product2/01t000000000001AAA/view"
+    )
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (
+            SalesforceGeneralError("u", 503, "r", [{"errorCode": "SERVER_UNAVAILABLE", "message": "m"}]),
+            TransientError,
+        ),
+        (SalesforceGeneralError("u", 429, "r", [{"errorCode": "REQUEST_LIMIT_EXCEEDED"}]), TransientError),
+        (
+            SalesforceRefusedRequest("u", 403, "r", [{"errorCode": "REQUEST_LIMIT_EXCEEDED"}]),
+            DailyLimitReached,
+        ),
+        (SalesforceRefusedRequest("u", 403, "r", [{"errorCode": "INSUFFICIENT_ACCESS"}]), PermanentError),
+        (SalesforceMalformedRequest("u", 400, "r", [{"errorCode": "MALFORMED_QUERY"}]), PermanentError),
+        (requests.ReadTimeout("read timed out"), TransientError),
+        (requests.ConnectionError("refused"), TransientError),
+        (ValueError("Expecting value: line 1 column 1"), TransientError),
+        (KeyError("records"), PermanentError),
+    ],
+    ids=["503", "429", "daily-limit", "403", "400", "timeout", "connection", "not-json", "other"],
+)
+def test_client_library_exceptions_are_classified(
+    sf: SalesforceConnector, raised: Exception, expected: type[Exception]
+) -> None:
+    got = sf.classify(raised)
+    assert type(got) is expected, (type(got), got)
+    assert isinstance(got, StopRun) == (expected is DailyLimitReached)

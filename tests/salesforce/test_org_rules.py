@@ -389,3 +389,23 @@ def test_server_time_follows_the_orgs_clock_not_ours(sf: SalesforceConnector, cl
     _all(sf, "customer")
     now = sf.server_time()
     assert now is not None and abs((now - clock.now).total_seconds()) < 5  # the org runs a day behind us
+
+
+def test_deleting_a_product_cost_clears_the_cost_and_keeps_the_product(
+    sf: SalesforceConnector, emulator: SalesforceEmulator
+) -> None:
+    product = _product(sf, "bolt")
+    cost = {
+        "Id": product,
+        "SyncHub_Cost__c": 4.5,
+        "SyncHub_Cost_Method__c": "FIFO",
+        "SyncHub_Cost_Date__c": "2026-01-31",
+    }
+    [created] = sf.write_batch("product_cost", [WriteRequest("create", "cost-1", cost)])
+    assert created.ok and created.id == product, created.error
+    [deleted] = sf.write_batch("product_cost", [WriteRequest("delete", "cost-1", {}, product)])
+    assert deleted.ok, deleted.error
+    saved = emulator.org.records["Product2"][product]  # the product stays, without its cost
+    assert (saved["Name"], saved["SyncHub_Cost__c"], saved["SyncHub_Cost_Id__c"]) == ("bolt", None, None)
+    assert sf.read_by_ids("product_cost", [product]) == [] and list(sf.list_ids("product_cost")) == []
+    assert [r.id for r in _all(sf, "product")] == [product]
