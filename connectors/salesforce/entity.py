@@ -26,6 +26,7 @@ from connectors.base import (
     Cursor,
     Entity,
     NativeRecord,
+    RecordError,
     WriteRequest,
     WriteResult,
 )
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from connectors.salesforce.client import SalesforceClient
     from connectors.salesforce.connector import SalesforceConnector
 
-__all__ = ["Items", "RecordProblem", "SObjectEntity"]
+__all__ = ["Items", "SObjectEntity"]
 
 Items = list[tuple[int, WriteRequest]]
 """Requests of a batch with their place in it."""
@@ -62,15 +63,6 @@ _FIXES = {
     "see the message",
     "STANDARD_PRICE_NOT_DEFINED": "give the product a standard price first (products flow)",
 }
-
-
-class RecordProblem(Exception):
-    """A record the connector refuses before sending it (per-record failure, naming field and fix)."""
-
-    def __init__(self, message: str, field: str | None = None, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.field = field
-        self.transient = transient
 
 
 class SObjectEntity(Entity):
@@ -259,7 +251,7 @@ class SObjectEntity(Entity):
                     rows[index] = {
                         k: v for k, v in row.items() if not (k in extra.get(index, {}) and v is None)
                     }
-                except RecordProblem as exc:
+                except RecordError as exc:
                     results[index] = self.refused(request, str(exc), exc.field, transient=exc.transient)
         upserts = [(i, r) for i, r in upserts if i in rows]
         updates = [(i, r) for i, r in updates if i in rows]
@@ -310,11 +302,11 @@ class SObjectEntity(Entity):
             # A single-currency org has no CurrencyIsoCode: values must be its currency.
             wanted, have = data["CurrencyIsoCode"], schema.org_currency()
             if wanted not in (None, have):
-                raise RecordProblem(
+                raise RecordError(
                     f"{self.native} {request.ref}: currency {wanted} but this Salesforce org has only "
                     f"{have} (no multi-currency); turn on multi-currency in Salesforce or keep this record "
                     "out of the flow",
-                    "CurrencyIsoCode",
+                    field="CurrencyIsoCode",
                 )
         allowed = set(self.fields) - ({"CurrencyIsoCode"} if not schema.multi_currency else set())
         row = {k: v for k, v in data.items() if k in allowed}
@@ -322,7 +314,7 @@ class SObjectEntity(Entity):
         row[self.external_id] = request.ref
         if mode == "update":
             if not request.id:
-                raise RecordProblem(f"salesforce {self.native}: no record id for {request.ref}")
+                raise RecordError(f"salesforce {self.native}: no record id for {request.ref}")
             row["Id"] = request.id
         return row
 

@@ -24,6 +24,7 @@ from connectors.base import (
     ConnectorError,
     Cursor,
     NativeRecord,
+    RecordError,
     StopRun,
     TransientError,
     WriteRequest,
@@ -109,7 +110,7 @@ class SalesOrders(SObjectEntity):
     def _write_one(self, request: WriteRequest) -> WriteResult:
         try:
             if request.op == "delete":
-                raise OrderRefused(
+                raise RecordError(
                     "SyncHub does not delete accepted Salesforce quotes or their orders (an activated order "
                     "cannot be deleted, RULES R4); fix: set the orders flow's `deletes: ignore` (there is no "
                     "`deletes: archive` for sales orders: they have no active flag), and cancel the order "
@@ -118,7 +119,7 @@ class SalesOrders(SObjectEntity):
             quote_id = request.id if request.op == "update" else _new_quote(self.connector, request)
             _bring_order(self.connector, str(quote_id), request)
             return WriteResult(request.ref, True, quote_id)
-        except OrderRefused as exc:
+        except RecordError as exc:
             return self.refused(request, str(exc), exc.field, transient=exc.transient)
         except StopRun:
             raise
@@ -129,12 +130,6 @@ class SalesOrders(SObjectEntity):
             if isinstance(error, StopRun):
                 raise error from exc
             return self.refused(request, str(error), None, transient=isinstance(error, TransientError))
-
-
-class OrderRefused(Exception):
-    def __init__(self, message: str, field: str | None = None, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.field, self.transient = field, transient
 
 
 def _in(ids: list[str]) -> str:
@@ -245,8 +240,8 @@ def _new_quote(connector: SalesforceConnector, request: WriteRequest) -> str:
     }
     [result] = connector.write_batch("quote", [WriteRequest("create", request.ref, quote_data)])
     if not result.ok or not result.id:
-        raise OrderRefused(
-            f"its quote could not be made: {result.error}", result.field, transient=result.transient
+        raise RecordError(
+            f"its quote could not be made: {result.error}", field=result.field, transient=result.transient
         )
     return result.id
 
@@ -265,7 +260,7 @@ def _bring_order(connector: SalesforceConnector, quote_id: str, request: WriteRe
         f"Id = {quote(quote_id)}",
     ) or [None]
     if quote_row is None:
-        raise OrderRefused(f"quote {quote_id} no longer exists in Salesforce", "Id")
+        raise RecordError(f"quote {quote_id} no longer exists in Salesforce", field="Id")
     found = _select(connector, "Order", ORDER_FIELDS, f"QuoteId = {quote(quote_id)}")
     if not found:
         if not erp and lines is None:
@@ -296,10 +291,10 @@ def _create_order(
     connector: SalesforceConnector, quote_row: dict[str, Any], request: WriteRequest, erp: dict[str, Any]
 ) -> str:
     if not quote_row.get("Pricebook2Id"):
-        raise OrderRefused(
+        raise RecordError(
             "the accepted quote has no price book, so no order products can be added (RULES R5); fix: "
             "add the quote's products in Salesforce",
-            "Pricebook2Id",
+            field="Pricebook2Id",
         )
     row: dict[str, Any] = {
         "AccountId": quote_row["AccountId"],
@@ -324,9 +319,9 @@ def _create_order(
         [{k: v for k, v in row.items()}],
     )
     if not outcome.ok or not outcome.id:
-        raise OrderRefused(
+        raise RecordError(
             f"the order could not be created: {outcome.describe()}",
-            f"Order.{outcome.fields[0]}" if outcome.fields else None,
+            field=f"Order.{outcome.fields[0]}" if outcome.fields else None,
             transient=outcome.transient,
         )
     lines = _select(
@@ -348,7 +343,7 @@ def _create_order(
         connector.client, "adding order products", "composite/sobjects", "POST", "OrderItem", items
     ):
         if not item_outcome.ok:
-            raise OrderRefused(
+            raise RecordError(
                 f"order {outcome.id} was created Draft but a product was refused: {item_outcome.describe()}",
                 transient=item_outcome.transient,
             )
@@ -365,18 +360,18 @@ def _change_items(
     wanted = {str(ln.get("Product2Id")): ln for ln in lines}
     added, removed = sorted(set(wanted) - set(existing)), sorted(set(existing) - set(wanted))
     if (added or removed) and status == "Activated":
-        raise OrderRefused(
+        raise RecordError(
             "Salesforce refuses to add or remove products of an activated order (RULES R4, "
             f"ENTITY_IS_LOCKED): order {order_id}, products added {added or 'none'}, removed "
             f"{removed or 'none'}; fix: change the order in Salesforce (deactivate it, or make a new "
             "order), then rerun",
-            "OrderItems",
+            field="OrderItems",
         )
     if added:
-        raise OrderRefused(
+        raise RecordError(
             f"new products for order {order_id} must come from its quote's lines ({added}); fix: add "
             "them to the quote in Salesforce",
-            "OrderItems",
+            field="OrderItems",
         )
     updates = []
     for product, item in existing.items():
@@ -394,9 +389,9 @@ def _change_items(
         connector.client, "updating order products", "composite/sobjects", "PATCH", "OrderItem", updates
     ):
         if not outcome.ok:
-            raise OrderRefused(
+            raise RecordError(
                 f"an order product was refused: {outcome.describe()}",
-                "OrderItems",
+                field="OrderItems",
                 transient=outcome.transient,
             )
     if removed:
