@@ -175,13 +175,26 @@ def test_compound_cursor_resumes_inside_a_second_shared_by_many_records(
 
 
 def test_own_writes_are_not_read_back_as_changes(
-    sf: SalesforceConnector, emulator: SalesforceEmulator, clock: Clock
+    connect: Callable[..., SalesforceConnector], emulator: SalesforceEmulator, clock: Clock
 ) -> None:
+    sf = connect(skip_own_changes=True)
     start = Cursor(clock.now)
     sf.write_batch("customer", [WriteRequest("create", "c1", {"Name": "Ours"})])
     theirs = emulator.org.insert("Account", {"Name": "Theirs"}, user="005000000000000099")
     assert [r.id for r in _all(sf, "customer", since=start)] == [theirs]
     assert len(_all(sf, "customer")) == 2  # a full read hides nothing
+
+
+def test_by_default_records_the_integration_user_changed_come_back_too(
+    sf: SalesforceConnector, emulator: SalesforceEmulator, clock: Clock
+) -> None:
+    [ours] = sf.write_batch("customer", [WriteRequest("create", "c1", {"Name": "Ours"})])
+    start = Cursor(clock.now)
+    clock.tick()
+    # Salesforce automation running later as the integration user (an asynchronous flow path).
+    emulator.org.update("Account", ours.id or "", {"SyncHub_Legal_Form__c": "GmbH"})
+    [record] = _all(sf, "customer", since=start)
+    assert record.id == ours.id and record.data["SyncHub_Legal_Form__c"] == "GmbH"
 
 
 def test_deletions_come_back_as_tombstones(
