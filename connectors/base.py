@@ -24,6 +24,7 @@ package can add one::
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +52,7 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "synchub.connectors"
+_SECRET_KEY = re.compile(r"secret|passw|token|api_?key|private|credential|auth", re.IGNORECASE)
 
 
 class ConnectorError(Exception):
@@ -94,7 +96,8 @@ class RecordError(ConnectorError):
 class ConnectionSettings:
     """Where and how to reach a system; parsed from an Airflow Connection or a connection URI.
 
-    ``password`` is never part of ``repr`` so settings can be logged safely.
+    ``password`` is never part of ``repr``, and ``extra`` values whose key names a secret (secret,
+    password, token, key, ...) show as ``***``, so settings can be logged safely.
     """
 
     conn_type: str
@@ -104,6 +107,13 @@ class ConnectionSettings:
     password: str | None = field(default=None, repr=False)
     schema: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        extra = {k: "***" if _SECRET_KEY.search(str(k)) else v for k, v in self.extra.items()}
+        return (
+            f"ConnectionSettings(conn_type={self.conn_type!r}, host={self.host!r}, port={self.port!r}, "
+            f"login={self.login!r}, schema={self.schema!r}, extra={extra!r})"
+        )
 
     @classmethod
     def from_uri(cls, uri: str) -> ConnectionSettings:
@@ -148,6 +158,12 @@ class Capabilities:
     can_delete: bool = True
     """False where the system forbids deleting the object (SAP master data): deletes are refused per
     record with a hint to ``deletes: archive``."""
+    saves_as_sent: bool = False
+    """The system stores native fields exactly as written: it fills in nothing, renders nothing its
+    own way. Only then may the engine skip reading back what a write saved. Few real systems do."""
+    concurrent_writes: bool = False
+    """The connector may be called from several threads at once (``write_batch``, ``read_by_ids``):
+    the engine then keeps up to the system's ``max_concurrency`` write batches in flight."""
 
 
 @dataclass(frozen=True, order=True)
@@ -235,6 +251,10 @@ class Entity(abc.ABC):
     ``NativeRecord.ref``): a create retried after a crash finds the record instead of duplicating it."""
     batch_size: ClassVar[int] = 200
     """Requests per :meth:`write_many` call."""
+    saves_as_sent: ClassVar[bool] = False
+    """True only if the system stores exactly what it is sent (see :class:`Capabilities`)."""
+    concurrent_writes: ClassVar[bool] = False
+    """True once the connector's client is safe to call from several threads at once."""
 
     def __init__(self, connector: Connector) -> None:
         self.connector = connector
@@ -251,6 +271,8 @@ class Entity(abc.ABC):
             can_create=self.can_create,
             can_update=self.can_update,
             can_delete=self.can_delete,
+            saves_as_sent=self.saves_as_sent,
+            concurrent_writes=self.concurrent_writes,
         )
 
     def id_order(self, record_id: str) -> Any:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
+import orjson
+
 __all__ = ["KeyIndex", "LabelledKey", "natural_key", "natural_keys", "normalise", "record_hash"]
 
 LabelledKey = tuple[str, tuple[str, ...]]
@@ -76,9 +78,18 @@ def natural_keys(record: dict[str, Any], rules: Sequence[Sequence[str]]) -> list
 
 
 def record_hash(record: dict[str, Any]) -> str:
-    """Stable content hash of a canonical record (JSON form): 32 hex characters."""
-    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    """Stable content hash of a record (canonical JSON form, or native): 32 hex characters.
+
+    The bytes hashed are sorted-key compact JSON, UTF-8 (orjson gives exactly json.dumps' text for
+    JSON values, so hashes stored by earlier versions still compare).
+    """
+    try:
+        data = orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str)
+    except (orjson.JSONEncodeError, TypeError):  # e.g. non-string keys or ints beyond 64 bits
+        data = json.dumps(
+            record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        ).encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class KeyIndex:

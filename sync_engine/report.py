@@ -94,6 +94,18 @@ class RunReport:
     def writes(self) -> int:
         return sum(s.created + s.updated + s.deleted for s in self.sides.values())
 
+    def summary(self) -> str:
+        """One line for logs: the outcome, what moved per system, what waits for a person."""
+        systems = "; ".join(
+            f"{s.system} read {s.read}, created {s.created}, updated {s.updated}, deleted {s.deleted}, "
+            f"failed {s.failed}, waiting {s.waiting}"
+            for s in self.sides.values()
+        )
+        return (
+            f"{self.status} in {self.duration_s:.2f} s: {systems}; conflicts opened {self.conflicts} "
+            f"(open {self.open_conflicts}), dead letters {self.dead_letters}, deferred {self.deferred}"
+        )
+
     def counts(self) -> dict[str, Any]:
         """The figures stored with the run and shown by ``synchub status``."""
         return {

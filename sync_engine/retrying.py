@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,14 @@ from tenacity import (
 from connectors.base import TransientError
 
 T = TypeVar("T")
+log = logging.getLogger("synchub.retry")
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    pause = state.next_action.sleep if state.next_action else 0.0
+    log.warning("attempt %d failed (%s: %s); retrying in %.1f s", state.attempt_number,
+                type(exc).__name__, exc, pause)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,7 @@ class RetryPolicy:
             retry=retry_if_exception_type(TransientError),
             stop=stop_after_attempt(self.attempts),
             wait=self._wait,
+            before_sleep=_log_retry,
             reraise=True,
         )
         return retrying(fn)

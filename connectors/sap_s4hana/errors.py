@@ -1,10 +1,24 @@
-"""SAP Gateway error bodies -> the text a person can act on; HTTP status -> retry or not."""
+"""SAP Gateway error bodies -> the text a person can act on; HTTP status -> retry or not; the two
+ways one record's write fails without failing the batch."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["gateway_message", "is_transient"]
+__all__ = ["Concurrent", "RecordRefused", "gateway_message", "is_transient"]
+
+
+class RecordRefused(Exception):
+    """The connector will not send this record: SAP's metadata or its rules forbid it. The message
+    names the record's problem and the fix; ``field`` the native property concerned."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Concurrent(Exception):
+    """Someone changed the record in SAP after SyncHub read it (HTTP 412, or a newer change stamp)."""
 
 
 def gateway_message(response: Any) -> tuple[str, str | None]:

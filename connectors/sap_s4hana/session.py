@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -15,9 +17,11 @@ import requests
 from connectors.base import PermanentError, TransientError
 from connectors.sap_s4hana.settings import SapSettings
 
-__all__ = ["OAuthTokens", "SapSession"]
+__all__ = ["USER_AGENT", "OAuthTokens", "SapSession"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+USER_AGENT = "SyncHub-sap_s4hana"
+"""Sent on every request, so SAP's logs (and the test emulator's journal) show who asked."""
 
 
 class OAuthTokens:
@@ -71,7 +75,10 @@ class SapSession(requests.Session):
         self.service_url = service_url
         self.tokens = tokens
         self.csrf_token: str | None = None
+        self.server_clock: tuple[datetime, float] | None = None
+        """SAP's time (HTTP ``Date``) of the last answer, and our monotonic clock when it came."""
         self.verify = settings.verify
+        self.headers["User-Agent"] = USER_AGENT
         if settings.auth == "basic":
             self.auth = (settings.user or "", settings.password or "")
 
@@ -102,7 +109,23 @@ class SapSession(requests.Session):
                 f"sap_s4hana: logon to {self.service_url} failed (HTTP 401); check the connection's "
                 "user/password or OAuth client credentials and sap_client"
             )
+        self._note_server_clock(resp)
         return resp
+
+    def _note_server_clock(self, resp: requests.Response) -> None:
+        try:
+            said = parsedate_to_datetime(resp.headers.get("Date", ""))
+        except (TypeError, ValueError):
+            return
+        if said.tzinfo is not None:
+            self.server_clock = (said, time.monotonic())
+
+    def server_time(self) -> datetime | None:
+        """SAP's clock now, from the ``Date`` of its last answer plus the time passed since (seconds)."""
+        if self.server_clock is None:
+            return None
+        said, at = self.server_clock
+        return said + timedelta(seconds=time.monotonic() - at)
 
     def fetch_csrf_token(self) -> str:
         resp = self._send("GET", self.service_url, {"X-CSRF-Token": "Fetch", "Accept": "application/json"})

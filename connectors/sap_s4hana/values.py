@@ -6,8 +6,18 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-__all__ = ["composite_key", "literal", "native_value", "parse_composite_key", "parse_time", "write_value"]
+__all__ = [
+    "composite_key",
+    "literal",
+    "local_instant",
+    "local_wall_clock",
+    "native_value",
+    "parse_composite_key",
+    "parse_time",
+    "write_value",
+]
 
 _TIME = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.\d+)?S)?$")
 _KEY = re.compile(r"(\w+)='((?:[^']|'')*)'")
@@ -61,13 +71,38 @@ def literal(edm_type: str, value: Any) -> str:
     if edm_type == "Edm.DateTime":
         return f"datetime'{value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec='seconds')}'"
     if edm_type == "Edm.DateTimeOffset":
-        return f"datetimeoffset'{value.astimezone(UTC).isoformat(timespec='seconds').replace('+00:00', 'Z')}'"
+        # milliseconds: what SAP's JSON (/Date(ms)/) shows of the instant
+        stamp = value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return f"datetimeoffset'{stamp}'"
     if edm_type == "Edm.Time":
-        total = int(value.total_seconds())
+        clock = parse_time(value) if isinstance(value, str) else value
+        total = int(clock.total_seconds())
         return f"time'PT{total // 3600:02d}H{total % 3600 // 60:02d}M{total % 60:02d}S'"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if edm_type == "Edm.Decimal":
+        return f"{Decimal(str(value))}M"
+    if edm_type in ("Edm.Int16", "Edm.Int32", "Edm.Byte", "Edm.SByte"):
+        return str(int(value))
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def local_instant(day: datetime | None, clock: str | timedelta | None, zone: ZoneInfo) -> datetime | None:
+    """A system-local date (+ time of day) as an instant in UTC. SAP sends the date as midnight UTC
+    of the day; the wall clock is the SAP system's (``zone``). Ambiguous times (the repeated hour
+    when clocks go back) take the earlier offset, so instants never run backwards."""
+    if day is None:
+        return None
+    offset = parse_time(clock) if isinstance(clock, str) else (clock or timedelta(0))
+    wall = datetime(day.year, day.month, day.day) + offset
+    return wall.replace(tzinfo=zone).astimezone(UTC)
+
+
+def local_wall_clock(when: datetime, zone: ZoneInfo) -> tuple[datetime, timedelta]:
+    """An instant as the SAP system's local (day as SAP sends dates, time of day)."""
+    local = when.astimezone(zone)
+    day = datetime(local.year, local.month, local.day, tzinfo=UTC)
+    return day, timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
 
 
 def composite_key(names: tuple[str, ...], record: dict[str, Any]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from importlib.metadata import entry_points
 from typing import Annotated
 
@@ -37,8 +39,21 @@ def _global_options(
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, help="Log what runs do to stderr (-v: steps, -vv: every page)."
+        ),
+    ] = 0,
 ) -> None:
     """SyncHub keeps an ERP and a CRM in agreement."""
+    if verbose:
+        logging.basicConfig(
+            level=logging.DEBUG if verbose > 1 else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+            force=True,  # the command line owns its process's logging
+        )
 
 
 app.command()(init)

@@ -5,6 +5,7 @@ A conflict is reported each time the merge holds the field again; only a new one
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sync_engine.run.context import RunContext, RunLedger, iso
@@ -12,6 +13,8 @@ from sync_engine.run.items import Item
 from sync_engine.run.pairing import Duplicate
 
 __all__ = ["count_planned", "open_duplicate", "open_item_conflicts"]
+
+log = logging.getLogger("synchub.run")
 
 
 def open_item_conflicts(ctx: RunContext, item: Item, tx: Any) -> None:
@@ -30,6 +33,9 @@ def open_item_conflicts(ctx: RunContext, item: Item, tx: Any) -> None:
             tx=tx,
         )
         ctx.report.conflicts += opened
+        if opened:
+            log.info("flow %s: conflict opened on %s %s, field %s (%s)", ctx.name, ctx.entity, item.cid,
+                     c.field, c.kind)  # fmt: skip
 
 
 def open_duplicate(ctx: RunContext, ledger: RunLedger, dup: Duplicate) -> None:
@@ -54,6 +60,9 @@ def open_duplicate(ctx: RunContext, ledger: RunLedger, dup: Duplicate) -> None:
     )
     ctx.report.conflicts += opened
     ledger.conflicts_open = True
+    if opened:
+        log.info("flow %s: duplicate conflict: %s %s matches %d records", ctx.name, ch.side.system, ch.ext_id,
+                 len(dup.candidates))  # fmt: skip
 
 
 def count_planned(ctx: RunContext, items: list[Item]) -> None:

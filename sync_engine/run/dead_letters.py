@@ -7,6 +7,7 @@ changes (or ``synchub deadletters retry``), so it does not fail again on every r
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from connectors.base import WriteRequest, WriteResult
@@ -16,6 +17,8 @@ from sync_engine.run.items import Item
 from sync_engine.run.sides import Rejection, Side
 
 __all__ = ["defer", "load_retries", "load_waiting", "reject", "write_failed"]
+
+log = logging.getLogger("synchub.run")
 
 
 def _source(system: str, record_id: str, native: Any) -> dict[str, Any]:
@@ -27,6 +30,9 @@ def _source(system: str, record_id: str, native: Any) -> dict[str, Any]:
 def reject(ctx: RunContext, ledger: RunLedger, rej: Rejection) -> None:
     """A record that could not be read, mapped or validated (or waits for a reference)."""
     ledger.fail(rej.side.system, rej.ext_id)
+    log.warning("flow %s: %s %s %s %s (stage %s%s): %s", ctx.name, rej.side.system, ctx.entity, rej.ext_id,
+                "deferred" if rej.deferred else "dead-lettered", rej.stage,
+                f", field {rej.field}" if rej.field else "", rej.reason)  # fmt: skip
     if rej.deferred:
         ctx.report.deferred += 1
     else:
@@ -72,6 +78,8 @@ def write_failed(
     ledger.failed.update((s.side.system, s.ext_id) for s in item.sources)
     ctx.report.dead_letters += 1
     reason = f"{side.system} refused {req.op} of {ctx.entity} {req.id or item.cid}: {res.error}"
+    log.warning("flow %s: dead letter (%s%s): %s", ctx.name, "transient" if res.transient else "write",
+                f", field {res.field}" if res.field else "", reason)  # fmt: skip
     dl_id = ctx.store.add_dead_letter(
         flow=ctx.name,
         entity=ctx.entity,

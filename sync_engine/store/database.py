@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
@@ -33,8 +34,16 @@ def _plain(value: Any) -> Any:
 
 
 def _dumps(value: Any) -> str:
-    # keep CJK / Arabic / Hebrew readable in the database instead of \u escapes
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain)
+    # orjson: the same compact text as json.dumps(ensure_ascii=False) at a fraction of the cost (CJK,
+    # Arabic and Hebrew stay readable in the database); json for what orjson refuses (huge ints)
+    try:
+        return orjson.dumps(value, default=_plain).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain)
+
+
+def _loads(text: str | bytes) -> Any:
+    return orjson.loads(text)
 
 
 def check_schema_name(schema: str) -> str:
@@ -62,7 +71,7 @@ def make_engine(url: str | URL, schema: str | None = None) -> Engine:
             f"unsupported state database {parsed.render_as_string(hide_password=True)!r}: "
             "use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db"
         )
-    kwargs: dict[str, Any] = {"json_serializer": _dumps, "pool_pre_ping": True}
+    kwargs: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": _loads, "pool_pre_ping": True}
     if schema is not None:
         # every unqualified name (tables, Alembic's version table, reflection) resolves in our schema
         kwargs["connect_args"] = {"options": f"-csearch_path={check_schema_name(schema)}"}
@@ -70,7 +79,7 @@ def make_engine(url: str | URL, schema: str | None = None) -> Engine:
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    kwargs: dict[str, Any] = {"json_serializer": _dumps}
+    kwargs: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": _loads}
     if is_memory_sqlite(url):
         # one shared connection, or every checkout would see a different empty database
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
@@ -84,7 +93,9 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: link lookups stay in memory
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")

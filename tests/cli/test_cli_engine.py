@@ -383,3 +383,30 @@ def test_locks_list_shows_a_lock_left_by_a_killed_run_and_break_frees_it(cli: Cl
     assert cli("locks", "break", "nosuch").exit_code == 2
     assert cli.json("run", "customers")["status"] == "success"
     assert "No flow is locked." in cli("locks", "list").output
+
+
+# -- logs ------------------------------------------------------------------------------------------
+
+
+def test_verbose_logs_each_step_of_a_run_and_never_a_secret(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "Pa55-w0rd-never-logged"
+    monkeypatch.setenv("SYNCHUB_CONN_CRM_CONN", f"memory://sync:{secret}@crm")
+    doc = yaml.safe_load(cli.config.read_text())
+    doc["systems"]["crm"]["connection"] = "crm_conn"
+    cli.config.write_text(yaml.safe_dump(doc))
+    seed_customers(cli)
+    cli.crm.put("customer", None, {**native_customer("Kaputt", "DE9"), "status": "?"})
+
+    result = runner.invoke(
+        app, ["-v", "run", "customers", "--config", str(cli.config)], env={"COLUMNS": "200"}
+    )
+
+    logs = result.stderr or result.output
+    assert "flow customers: run 1 started (erp -> crm)" in logs
+    assert "flow customers: read 2 records from erp (all)" in logs
+    assert "batch of 3 records committed (3 writes, 0 follow-up writes, 0 refused)" in logs
+    assert "crm customer C000002 dead-lettered (stage map, field active)" in logs
+    assert "flow customers: run 1 partial in" in logs
+    assert secret not in result.output and secret not in logs

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import PermanentError, available_connectors, load_connector
+from connectors.base import ConnectionSettings, PermanentError, available_connectors, load_connector
 from connectors.memory import MemoryConnector
 
 PLUGIN = """
@@ -71,3 +71,12 @@ def test_a_third_party_package_can_add_a_connector(third_party: Path) -> None:
 def test_an_entry_point_that_is_not_a_connector_is_refused(third_party: Path) -> None:
     with pytest.raises(PermanentError, match="not a Connector subclass"):
         load_connector("broken")
+
+
+def test_connection_settings_never_show_secrets_in_their_repr() -> None:
+    settings = ConnectionSettings.from_uri(
+        "suitecrm://admin:Pw-123@crm.example.com/?client_id=abc&client_secret=S3cr3t&api_key=K3y&scheme=https"
+    )
+    shown = repr(settings)
+    assert "Pw-123" not in shown and "S3cr3t" not in shown and "K3y" not in shown
+    assert "'client_id': 'abc'" in shown and "'scheme': 'https'" in shown

@@ -1,8 +1,10 @@
-"""Issue 9: SAP S/4HANA (emulator, ERP) and a real BottleCRM server (CRM) through the real engine.
+"""SAP S/4HANA (EDMX-strict emulator, ERP) and a real BottleCRM server (CRM) through the real engine.
 
-Customers both ways; products SAP -> BottleCRM; an estimate the customer accepts in BottleCRM becomes
-exactly one SAP sales order, whose status flows back into the estimate's ``erp_*`` fields. The flows
-run in ``depends_on`` order, as ``synchub run --all`` runs them.
+Customers both ways; products and their costs SAP -> BottleCRM; an estimate the customer accepts in
+BottleCRM becomes exactly one SAP sales order with the CRM's prices, whose status flows back; SAP's
+customer returns become BottleCRM cases. The flows run in ``depends_on`` order, as ``synchub run
+--all`` runs them, and further runs write nothing. Every test runs twice: with the SAP system in UTC
+and in Tokyo (its partners' change dates/times are local), each against its own BottleCRM.
 """
 
 from __future__ import annotations
@@ -40,10 +42,10 @@ from tests.salesforce.e2e_helpers import (
     unavailable,
     write_config,
 )
-from tests.sap.conftest import connection_for, contracts_dir
+from tests.sap.conftest import CORE_SERVICES, RETURNS_SERVICE, connection_for, contracts_dir
+from tests.sap.sap_data import BP, ORDERS, PRODUCT_SRV, RETURNS, customer, customer_return, product
 
 VALVE = "Kugelhahn DN50 Edelstahl ステンレス"
-BP, PRODUCT_SRV, ORDERS = "API_BUSINESS_PARTNER", "API_PRODUCT_SRV", "API_SALES_ORDER_SRV"
 ERP_OWNS = {"number": "erp", "status": "erp", "delivery_status": "erp", "invoice_status": "erp"}
 FLOWS: dict[str, Any] = {
     "orders": {
@@ -65,6 +67,14 @@ FLOWS: dict[str, Any] = {
         "direction": "erp_to_crm",
         "match_keys": [["sku"]],
     },
+    "costs": {
+        "entity": "product_cost",
+        "erp": "sap",
+        "crm": "bottlecrm",
+        "direction": "erp_to_crm",
+        "match_keys": [["product_id"]],
+        "depends_on": ["products"],
+    },
     "customers": {
         "entity": "customer",
         "erp": "sap",
@@ -74,12 +84,27 @@ FLOWS: dict[str, Any] = {
         "conflict_policy": "manual",
         "page_size": 3,
     },
+    "complaints": {
+        # SAP returns become cases; a case cannot become a return (it names no order: see the docs)
+        "entity": "complaint",
+        "erp": "sap",
+        "crm": "bottlecrm",
+        "direction": "erp_to_crm",
+        "match_keys": [["customer_id", "subject"]],
+        "depends_on": ["customers", "orders"],
+    },
 }
 
 
+@pytest.fixture(scope="module", params=["UTC", "Asia/Tokyo"])
+def zone(request: pytest.FixtureRequest) -> str:
+    """The SAP system's time zone."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def bottlecrm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BottleCrmInstance]:
-    """One real BottleCRM for the module (a start costs ~8 s); tests keep their names unique."""
+def bottlecrm(zone: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BottleCrmInstance]:
+    """One real BottleCRM per SAP time zone (a start costs ~8 s); tests keep their names unique."""
     peer = BottleCrmPeer()
     try:
         peer.template()
@@ -90,27 +115,34 @@ def bottlecrm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BottleCrmIns
 
 
 class World:
-    """A fresh SAP emulator and state store, the module's BottleCRM, and the three flows."""
+    """A fresh SAP emulator and state store, the module's BottleCRM, and the flows."""
 
-    def __init__(self, root: Path, sap: SapEmulator, crm: BottleCrmInstance) -> None:
+    def __init__(
+        self, root: Path, sap: SapEmulator, crm: BottleCrmInstance, zone: str, flows: dict[str, Any] = FLOWS
+    ) -> None:
         self.sap, self.bottlecrm = sap, crm
         systems = {"sap": {"connector": "sap_s4hana"}, "bottlecrm": {"connector": "bottlecrm"}}
-        self.config: Config = write_config(root, systems, FLOWS)
+        self.config: Config = write_config(root, systems, flows)
         self.store: Store = open_store(self.config)
-        self.erp = SapS4HanaConnector(connection_for(sap), {})
+        settings = connection_for(sap, timezone=zone, valuation_area="1010", return_reason="103")
+        self.erp = SapS4HanaConnector(settings, {})
         self.crm = BottleCrmConnector(ConnectionSettings.from_uri(crm.connection_uri()), {})
 
     def run(self, flow: str) -> RunReport:
-        report = run_flow(
+        return check_run(self.report(flow), self.store)
+
+    def report(self, flow: str) -> RunReport:
+        return run_flow(
             self.config, flow, self.store, connectors={"erp": self.erp, "crm": self.crm}, retry=FAST_RETRY
         )
-        return check_run(report, self.store)
 
     def run_all(self) -> dict[str, RunReport]:
         return {name: self.run(name) for name in flow_order(self.config)}
 
-    def canonical(self, side: str, entity: str, key: str) -> dict[str, dict[str, Any]]:
-        fields = shared_fields(entity, "sap_s4hana", "bottlecrm")
+    def canonical(
+        self, side: str, entity: str, key: str, *, skip: tuple[str, ...] = ()
+    ) -> dict[str, dict[str, Any]]:
+        fields = [f for f in shared_fields(entity, "sap_s4hana", "bottlecrm") if f not in skip]
         if side == "erp":
             records = canonical_records(self.erp, "sap_s4hana", entity, self.store, "sap", fields=fields)
         else:
@@ -124,9 +156,9 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, bottlecrm: BottleCrmInstance) -> Iterator[World]:
-    with SapEmulator(contracts_dir(), page_size=100) as sap:
-        w = World(tmp_path, sap, bottlecrm)
+def world(tmp_path: Path, bottlecrm: BottleCrmInstance, zone: str) -> Iterator[World]:
+    with SapEmulator(contracts_dir(), timezone=zone) as sap:
+        w = World(tmp_path, sap, bottlecrm, zone)
         yield w
         w.close()
 
@@ -134,28 +166,6 @@ def world(tmp_path: Path, bottlecrm: BottleCrmInstance) -> Iterator[World]:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:6]
-
-
-def sap_partner(name: str, city: str, blocked: bool | None = False) -> dict[str, Any]:
-    return {
-        "OrganizationBPName1": name,
-        "BusinessPartnerCategory": "2",
-        "BusinessPartnerIsBlocked": blocked,
-        "to_Customer": {"VATRegistration": "DE811907980"},
-        "to_BusinessPartnerAddress": [
-            {"StreetName": "Königsallee 1", "PostalCode": "40212", "CityName": city, "Country": "DE"}
-        ],
-    }
-
-
-def sap_product(sku: str, description: str) -> dict[str, Any]:
-    return {
-        "Product": sku,
-        "ProductType": "FERT",
-        "BaseUnit": "PC",
-        "IsMarkedForDeletion": False,
-        "to_Description": [{"Product": sku, "Language": "EN", "ProductDescription": description}],
-    }
 
 
 def crm_account(connector: BottleCrmConnector, name: str, email: str) -> str:
@@ -226,7 +236,9 @@ def test_customers_sync_both_ways_between_sap_and_bottlecrm_then_an_edit_arrives
     world: World, unique: str
 ) -> None:
     sap_name, crm_name = f"Müller Maschinenbau AG {unique}", f"株式会社 大阪商事 {unique}"
-    partner = world.sap.seed(BP, "A_BusinessPartner", sap_partner(sap_name, "Düsseldorf"))["BusinessPartner"]
+    partner = world.sap.seed(BP, "A_BusinessPartner", customer(sap_name, city="Düsseldorf"))[
+        "BusinessPartner"
+    ]
     crm_account(world.crm, crm_name, f"hanako-{unique}@example.jp")
 
     first = world.run("customers")
@@ -245,26 +257,8 @@ def test_customers_sync_both_ways_between_sap_and_bottlecrm_then_an_edit_arrives
     assert third.writes == 0, third.as_dict()
 
 
-def test_an_accepted_bottlecrm_estimate_becomes_one_sap_order_whose_status_flows_back(
-    world: World, unique: str
-) -> None:
-    crm_name, sku = f"株式会社 大阪商事 {unique}", f"VALVE-{unique}".upper()
-    crm_account(world.crm, crm_name, f"hanako-{unique}@example.jp")
-    world.sap.seed(PRODUCT_SRV, "A_Product", sap_product(sku, VALVE))
-    # SAP keeps no list price and BottleCRM requires one (see the products test below), so the
-    # catalogue already holds the product with its price; the products flow links the two by SKU.
-    [listed] = world.crm.write_batch(
-        "product",
-        [WriteRequest("create", "seed", {"sku": sku, "name": VALVE, "price": "12.50", "currency": "EUR"})],
-    )
-    assert listed.ok, listed.error
-    world.run_all()  # customers and products first; no accepted estimate yet, so no order
-    assert world.sap.rows(ORDERS, "A_SalesOrder") == []
-    products = world.canonical("crm", "product", "sku")
-    assert products[sku]["name"] == VALVE
-
-    account = native_id(world.crm, "customer", "name", crm_name)
-    product = native_id(world.crm, "product", "sku", sku)
+def accepted_estimate(world: World, account: str, product_id: str, quantity: str, price: str) -> str:
+    """The salesperson quotes, sends, and the customer accepts on the public page."""
     [estimate] = world.crm.write_batch(
         "quote",
         [
@@ -276,7 +270,12 @@ def test_an_accepted_bottlecrm_estimate_becomes_one_sap_order_whose_status_flows
                     "currency": "EUR",
                     "expiry_date": "2099-12-31",
                     "line_items": [
-                        {"product": product, "name": "Kugelhahn DN50", "quantity": "3", "unit_price": "12.50"}
+                        {
+                            "product": product_id,
+                            "name": "Kugelhahn DN50",
+                            "quantity": quantity,
+                            "unit_price": price,
+                        }
                     ],
                 },
             )
@@ -286,31 +285,69 @@ def test_an_accepted_bottlecrm_estimate_becomes_one_sap_order_whose_status_flows
     [sent] = world.crm.write_batch("quote", [WriteRequest("update", "seed", {"status": "Sent"}, estimate.id)])
     assert sent.ok, sent.error
     accept_on_public_page(world.bottlecrm, estimate.id)
+    return estimate.id
 
+
+def valuation(sku: str, area: str, standard: str, per: str) -> dict[str, Any]:
+    return {
+        "Product": sku,
+        "ValuationArea": area,
+        "ValuationType": "",
+        "InventoryValuationProcedure": "S",
+        "StandardPrice": standard,
+        "PriceUnitQty": per,
+        "Currency": "EUR",
+    }
+
+
+def test_an_accepted_estimate_becomes_one_sap_order_with_crm_prices_then_status_costs_and_returns_flow_back(
+    world: World, unique: str, returns_service: None
+) -> None:
+    crm_name, sku = f"株式会社 大阪商事 {unique}", f"VALVE-{unique}".upper()
+    crm_account(world.crm, crm_name, f"hanako-{unique}@example.jp")
+    world.sap.seed(PRODUCT_SRV, "A_Product", product(sku, VALVE))
+    world.sap.list_prices[sku] = Decimal("14.90")  # SAP's own price differs from the agreed one
+    # Per plant: the CRM shows the cost of valuation area 1010 (250.00 per 100 pieces), not 2020's.
+    world.sap.seed(PRODUCT_SRV, "A_ProductValuation", valuation(sku, "1010", "250.00", "100"))
+    world.sap.seed(PRODUCT_SRV, "A_ProductValuation", valuation(sku, "2020", "999.00", "1"))
+    # SAP keeps no list price and BottleCRM requires one (see the products test below), so the
+    # catalogue already holds the product with its price; the products flow links the two by SKU.
+    [listed] = world.crm.write_batch(
+        "product",
+        [WriteRequest("create", "seed", {"sku": sku, "name": VALVE, "price": "12.50", "currency": "EUR"})],
+    )
+    assert listed.ok, listed.error
+    world.run_all()  # customers, products, costs; no accepted estimate yet, so no order
+    assert world.sap.rows(ORDERS, "A_SalesOrder") == []
+    assert world.canonical("crm", "product", "sku")[sku]["name"] == VALVE
+    product_id = native_id(world.crm, "product", "sku", sku)
+    [cost] = world.crm.read_by_ids("product_cost", [product_id])
+    assert (Decimal(cost.data["erp_cost"]), cost.data["erp_cost_currency"]) == (Decimal("2.5"), "EUR")
+
+    account = native_id(world.crm, "customer", "name", crm_name)
+    estimate = accepted_estimate(world, account, product_id, "3", "12.50")
     created = world.run("orders")
     assert created.sides["erp"].created == 1, created.as_dict()
     [order] = world.sap.rows(ORDERS, "A_SalesOrder")
-    # Like SAP, the emulator saved the order open, nothing delivered, and priced from its items.
+    # Like SAP, the emulator saved the order open, nothing delivered, priced by the manual condition.
     assert (order["OverallSDProcessStatus"], order["OverallTotalDeliveryStatus"]) == ("A", "A")
-    assert Decimal(str(order["TotalNetAmount"])) == Decimal("37.50")
-    [link] = list(world.store.iter_links("orders"))
-    assert order["ExternalDocumentID"] == link.canonical_id  # SyncHub's id: a retried create finds it
-    estimate_number = world.crm.read_by_ids("sales_order", [estimate.id])[0].data["estimate_number"]
-    assert order["PurchaseOrderByCustomer"] == estimate_number
-    assert order["SoldToParty"] == native_id(world.erp, "customer", "OrganizationBPName1", crm_name)
+    assert order["TotalNetAmount"] == Decimal("37.50")
+    [element] = world.sap.rows(ORDERS, "A_SalesOrderItemPrElement")
+    assert (element["ConditionType"], element["ConditionRateValue"]) == ("PPR0", Decimal("12.50"))
+    estimate_number = world.crm.read_by_ids("sales_order", [estimate])[0].data["estimate_number"]
+    assert order["PurchaseOrderByCustomer"] == estimate_number  # how a retried create finds it
+    partner = native_id(world.erp, "customer", "OrganizationBPName1", crm_name)
+    assert order["SoldToParty"] == partner
     items = world.sap.rows(ORDERS, "A_SalesOrderItem")
-    assert [(i["Material"], Decimal(str(i["RequestedQuantity"]))) for i in items] == [(sku, Decimal(3))]
+    assert [(i["Material"], i["RequestedQuantity"]) for i in items] == [(sku, Decimal(3))]
 
-    # SAP's order number reaches the estimate, and both sides hold the same order.
+    # SAP's order number reaches the estimate, and both sides hold the same order, prices included.
     world.run("orders")
     orders_erp = world.canonical("erp", "sales_order", "quote_reference")
     orders_crm = world.canonical("crm", "sales_order", "quote_reference")
     assert_same_records(orders_erp, orders_crm)
+    assert orders_erp[estimate_number]["lines"][0]["unit_price"]["amount"] == Decimal("12.50")
     assert orders_crm[estimate_number]["number"] == order["SalesOrder"]
-    assert (
-        world.crm.read_by_ids("sales_order", [estimate.id])[0].data["erp"]["erp_order_number"]
-        == (order["SalesOrder"])
-    )
 
     # SAP delivers part of the order: the estimate's erp_* fields follow.
     world.sap.change(
@@ -322,20 +359,75 @@ def test_an_accepted_bottlecrm_estimate_becomes_one_sap_order_whose_status_flows
     )
     moved = world.run("orders")
     assert (moved.sides["crm"].updated, moved.sides["erp"].updated) == (1, 0), moved.as_dict()
-    erp_fields = world.crm.read_by_ids("sales_order", [estimate.id])[0].data["erp"]
+    erp_fields = world.crm.read_by_ids("sales_order", [estimate])[0].data["erp"]
     assert (erp_fields["erp_order_status"], erp_fields["erp_delivery_status"]) == ("processing", "partial")
-    assert_same_records(
-        world.canonical("erp", "sales_order", "quote_reference"),
-        world.canonical("crm", "sales_order", "quote_reference"),
+
+    # The customer sends a pump back: SAP's return becomes a BottleCRM case, and its status follows.
+    returned = world.sap.seed(
+        RETURNS, "A_CustomerReturn", customer_return(partner, sku, reference=order["SalesOrder"])
+    )["CustomerReturn"]
+    world.run("complaints")
+    cases = world.canonical("crm", "complaint", "subject", skip=("reported_at",))
+    assert cases["Pump arrived broken"]["status"] == "open"
+    assert_same_records(world.canonical("erp", "complaint", "subject", skip=("reported_at",)), cases)
+    world.sap.change(RETURNS, "A_CustomerReturn", (returned,), OverallSDProcessStatus="C")
+    world.run("complaints")
+    assert (
+        world.canonical("crm", "complaint", "subject", skip=("reported_at",))["Pump arrived broken"]["status"]
+        == "closed"
     )
 
-    settled = world.run_all()
-    assert {name: r.writes for name, r in settled.items()} == {"customers": 0, "products": 0, "orders": 0}
+    for _ in range(3):
+        settled = world.run_all()
+        assert {name: r.writes for name, r in settled.items()} == dict.fromkeys(FLOWS, 0)
     assert len(world.sap.rows(ORDERS, "A_SalesOrder")) == 1
 
 
-# -- Problems found by these flows (mappings and connectors the end-to-end tests do not own) ----------
-# They fail until fixed; the report to the lead names the file, the field and the fix.
+def test_a_bottlecrm_case_does_not_become_an_sap_return_and_says_why(
+    tmp_path: Path, bottlecrm: BottleCrmInstance, zone: str, unique: str
+) -> None:
+    """BottleCRM cases name no order, and SAP creates a return only with the items of one."""
+    flows = {
+        "customers": FLOWS["customers"],
+        "complaints": {**FLOWS["complaints"], "direction": "both", "depends_on": ["customers"]},
+    }
+    with SapEmulator(contracts_dir(*CORE_SERVICES, RETURNS_SERVICE), timezone=zone) as sap:
+        world = World(tmp_path, sap, bottlecrm, zone, flows)
+        try:
+            name = f"Reklamation GmbH {unique}"
+            sap.seed(BP, "A_BusinessPartner", customer(name))
+            world.run("customers")
+            account = native_id(world.crm, "customer", "name", name)
+            [case] = world.crm.write_batch(
+                "complaint",
+                [
+                    WriteRequest(
+                        "create",
+                        "seed",
+                        {
+                            "account": account,
+                            "name": f"Lieferung fehlt {unique}",
+                            "status": "New",
+                            "priority": "High",
+                        },
+                    )
+                ],
+            )
+            assert case.ok, case.error
+            report = world.report("complaints")  # (cases left by other tests of this BottleCRM fail alike)
+            assert report.status == "partial" and report.sides["erp"].created == 0, report.as_dict()
+            [letter] = [
+                d
+                for d in world.store.list_dead_letters(flow="complaints")
+                if d.stage == "write" and f"Lieferung fehlt {unique}" in str(d.payload)
+            ]
+            assert letter.system == "sap" and "order_id" in letter.reason and "erp_to_crm" in letter.reason
+            assert sap.rows(RETURNS, "A_CustomerReturn") == []
+        finally:
+            world.close()
+
+
+# -- Where the two products differ ----------------------------------------------------------------------
 
 
 def test_a_sap_product_without_list_price_is_refused_by_bottlecrm_per_record_with_the_reason(
@@ -344,7 +436,7 @@ def test_a_sap_product_without_list_price_is_refused_by_bottlecrm_per_record_wit
     """SAP keeps list prices in pricing conditions (not in API_PRODUCT_SRV); BottleCRM requires a
     price. The product is not invented a price: it waits as a dead letter naming the field."""
     sku = f"PUMP-{unique}".upper()
-    world.sap.seed(PRODUCT_SRV, "A_Product", sap_product(sku, "Kreiselpumpe 株式会社"))
+    world.sap.seed(PRODUCT_SRV, "A_Product", product(sku, "Kreiselpumpe 株式会社"))
     report = run_flow(
         world.config,
         "products",
@@ -363,8 +455,8 @@ def test_sap_nulls_map_to_the_documented_defaults(world: World, unique: str) -> 
     """SAP's EDMX lets these properties be null (a partner saved without the block flag, an order
     before SAP has set its statuses); the mappings' ``map.default`` does not cover null."""
     name = f"Null Flag GmbH {unique}"
-    world.sap.seed(BP, "A_BusinessPartner", sap_partner(name, "Köln", blocked=None))
-    world.run("customers")  # today: dead letter 'active': Input should be a valid boolean (value None)
+    world.sap.seed(BP, "A_BusinessPartner", customer(name, city="Köln", blocked=None))
+    world.run("customers")
     assert world.canonical("crm", "customer", "name")[name]["active"] is True
     order = load_mapping(MAPPINGS, "sap_s4hana", "sales_order").to_canonical(
         {

@@ -6,10 +6,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from tests.emulators.sap.errors import SapError
 from tests.emulators.sap.metadata import EntityType
-from tests.emulators.sap.values import ValueError_, from_literal
+from tests.emulators.sap.values import from_literal
 
-__all__ = ["Predicate", "parse_filter", "sort_records"]
+__all__ = ["Predicate", "parse_filter", "parse_orderby", "sort_records"]
 
 Predicate = Callable[[dict[str, Any]], bool]
 Record = dict[str, Any]
@@ -30,6 +31,20 @@ _COMPARE = {
 }
 
 
+def _syntax(message: str) -> SapError:
+    return SapError(400, "/IWBEP/CM_MGW_RT/004", message, kind="protocol")
+
+
+def unknown_property(name: str, etype: EntityType) -> SapError:
+    return SapError(
+        400,
+        "/IWBEP/CM_MGW_RT/021",
+        f"Property '{name}' not found in type '{etype.name}'",
+        name,
+        kind="contract",
+    )
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     pos = 0
@@ -38,7 +53,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             break
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise ValueError_(f"Invalid $filter near '{text[pos : pos + 20]}'")
+            raise _syntax(f"Invalid $filter near '{text[pos : pos + 20]}'")
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
         pos = m.end()
@@ -50,6 +65,7 @@ class _Parser:
         self.tokens = _tokens(text)
         self.pos = 0
         self.etype = etype
+        self.used: list[str] = []
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -57,14 +73,14 @@ class _Parser:
     def take(self) -> tuple[str, str]:
         token = self.peek()
         if token is None:
-            raise ValueError_("Unexpected end of $filter")
+            raise _syntax("Unexpected end of $filter")
         self.pos += 1
         return token
 
     def parse(self) -> Predicate:
         pred = self.or_expr()
         if self.peek() is not None:
-            raise ValueError_(f"Unexpected '{self.peek()[1]}' in $filter")  # type: ignore[index]
+            raise _syntax(f"Unexpected '{self.peek()[1]}' in $filter")  # type: ignore[index]
         return pred
 
     def or_expr(self) -> Predicate:
@@ -86,35 +102,47 @@ class _Parser:
             self.take()
             inner = self.or_expr()
             if self.take() != ("paren", ")"):
-                raise ValueError_("Missing ')' in $filter")
+                raise _syntax("Missing ')' in $filter")
             return inner
         kind, name = self.take()
-        if kind != "word" or name not in self.etype.properties:
-            raise ValueError_(f"Property '{name}' not found in type '{self.etype.name}'")
+        if kind != "word":
+            raise _syntax(f"Expected a property name in $filter, found '{name}'")
+        if name not in self.etype.properties:
+            raise unknown_property(name, self.etype)
+        self.used.append(name)
         prop = self.etype.properties[name]
         _, op = self.take()
         if op not in _COMPARE:
-            raise ValueError_(f"Operator '{op}' is not supported in $filter")
+            raise _syntax(f"Operator '{op}' is not supported in $filter")
         _, literal = self.take()
         value = from_literal(literal, prop)
         compare = _COMPARE[op]
         return lambda r: bool(compare(r.get(name), value))
 
 
-def parse_filter(text: str, etype: EntityType) -> Predicate:
-    return _Parser(text, etype).parse()
+def parse_filter(text: str, etype: EntityType) -> tuple[Predicate, list[str]]:
+    """The predicate and the properties it compares (for the ``sap:filterable`` check)."""
+    parser = _Parser(text, etype)
+    return parser.parse(), parser.used
 
 
-def sort_records(records: list[Record], orderby: str, etype: EntityType) -> list[Record]:
-    """Stable multi-key sort; nulls first ascending, as SAP HANA sorts them."""
+def parse_orderby(text: str, etype: EntityType) -> list[tuple[str, bool]]:
+    """``LastChangeDateTime,SalesOrder desc`` -> [(name, descending)]; names are checked to exist."""
     keys: list[tuple[str, bool]] = []
-    for part in orderby.split(","):
+    for part in text.split(","):
         words = part.split()
         if not words:
             continue
         if words[0] not in etype.properties:
-            raise ValueError_(f"Property '{words[0]}' not found in type '{etype.name}'")
+            raise unknown_property(words[0], etype)
+        if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise _syntax(f"Invalid $orderby '{part.strip()}'")
         keys.append((words[0], len(words) > 1 and words[1].lower() == "desc"))
+    return keys
+
+
+def sort_records(records: list[Record], keys: list[tuple[str, bool]]) -> list[Record]:
+    """Stable multi-key sort; nulls first ascending, as SAP HANA sorts them."""
     for name, desc in reversed(keys):
         records = sorted(records, key=lambda r, n=name: (r.get(n) is not None, r.get(n)), reverse=desc)
     return records

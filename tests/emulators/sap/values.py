@@ -1,4 +1,9 @@
-"""OData v2 values: JSON wire form <-> typed Python values, and ``$filter`` literals."""
+"""OData v2 values: JSON wire form <-> typed Python values, checked against the property's facets.
+
+Stored values: text as ``str``, decimals as ``Decimal``, ``Edm.DateTime`` as an aware datetime (a
+date-only property holds midnight UTC of its day, as Gateway sends it), ``Edm.DateTimeOffset`` as an
+aware UTC datetime, ``Edm.Time`` as a ``timedelta`` since midnight.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tests.emulators.sap.errors import SapError
 from tests.emulators.sap.metadata import Property
 
-__all__ = ["ValueError_", "from_json", "from_literal", "to_json"]
+__all__ = ["from_json", "from_literal", "to_json", "value_error"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DATE_JSON = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -18,14 +24,17 @@ NUMERIC = {"Edm.Decimal", "Edm.Double", "Edm.Single", "Edm.Float"}
 INTEGER = {"Edm.Int16", "Edm.Int32", "Edm.Int64", "Edm.Byte", "Edm.SByte"}
 
 
-class ValueError_(Exception):
-    """A value SAP would refuse; the message is what SAP Gateway would say."""
+def value_error(prop: Property, message: str) -> SapError:
+    return SapError(400, "/IWBEP/CM_MGW_RT/022", message, prop.name, kind="value")
 
 
-def _parse_time(text: str) -> timedelta:
+def _parse_time(text: str, prop: Property | None = None) -> timedelta:
     m = _TIME.match(text)
     if not m:
-        raise ValueError_(f"Invalid Edm.Time value '{text}' (expected PT14H30M00S)")
+        message = f"Invalid Edm.Time value '{text}' (expected PT14H30M00S)"
+        if prop is None:
+            raise SapError(400, "/IWBEP/CM_MGW_RT/004", message, kind="protocol")
+        raise value_error(prop, message)
     hours, minutes, seconds = m.groups()
     return timedelta(hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0))
 
@@ -38,46 +47,79 @@ def _format_time(value: timedelta) -> str:
 def _parse_datetime(text: str, prop: Property) -> datetime:
     m = _DATE_JSON.match(text)
     if m:
-        when = EPOCH + timedelta(milliseconds=int(m.group(1)))
-        return when
+        return EPOCH + timedelta(milliseconds=int(m.group(1)))
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError_(f"Invalid value '{text}' for property '{prop.name}' ({prop.type})") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+        raise value_error(prop, f"Invalid value '{text}' for property '{prop.name}' ({prop.type})") from None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if prop.date_only:  # Gateway keeps only the day of a date-only property
+        when = when.replace(hour=0, minute=0, second=0, microsecond=0)
+    return when
+
+
+def _decimal(prop: Property, value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise value_error(prop, f"Property '{prop.name}' expects a decimal, got {value!r}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise value_error(prop, f"Invalid value {value!r} for property '{prop.name}' ({prop.type})") from None
+    if not number.is_finite():
+        raise value_error(prop, f"Invalid value {value!r} for property '{prop.name}' ({prop.type})")
+    if prop.type == "Edm.Decimal" and prop.precision is not None:
+        scale = prop.scale or 0
+        exponent = number.normalize().as_tuple().exponent
+        decimals = max(0, -exponent) if isinstance(exponent, int) else 0
+        whole = len(str(abs(int(number)))) if abs(number) >= 1 else 0
+        if decimals > scale or whole > prop.precision - scale:
+            raise value_error(
+                prop,
+                f"Value '{value}' of property '{prop.name}' does not fit Edm.Decimal"
+                f"(Precision={prop.precision}, Scale={scale})",
+            )
+    return number
+
+
+def _text(prop: Property, value: Any) -> str:
+    if not isinstance(value, str):
+        raise value_error(prop, f"Property '{prop.name}' expects a string, got {value!r}")
+    if prop.max_length is not None and len(value) > prop.max_length:
+        raise value_error(
+            prop,
+            f"Value '{value}' of property '{prop.name}' exceeds the maximum length of "
+            f"{prop.max_length} characters",
+        )
+    if prop.non_negative and value and not value.isdigit():
+        raise value_error(prop, f"Value '{value}' of property '{prop.name}' must be a non-negative number")
+    # sap:display-format="UpperCase": "lowercase input will be converted"
+    return value.upper() if prop.upper_case else value
 
 
 def from_json(prop: Property, value: Any) -> Any:
-    """A request body's value as the typed value the emulator stores."""
+    """A request body's value as the typed value the emulator stores; refused as SAP refuses it."""
     if value is None:
+        if not prop.nullable:
+            raise value_error(prop, f"Property '{prop.name}' must not be null (Nullable=\"false\")")
         return None
     kind = prop.type
-    try:
-        if kind in ("Edm.String", "Edm.Guid"):
-            if not isinstance(value, str):
-                raise ValueError_(f"Property '{prop.name}' expects a string, got {value!r}")
-            if prop.max_length is not None and len(value) > prop.max_length:
-                raise ValueError_(
-                    f"Value '{value}' of property '{prop.name}' exceeds the maximum length of "
-                    f"{prop.max_length} characters"
-                )
-            return value
-        if kind == "Edm.Boolean":
-            if not isinstance(value, bool):
-                raise ValueError_(f"Property '{prop.name}' expects true or false, got {value!r}")
-            return value
-        if kind in NUMERIC:
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
-                raise ValueError_(f"Property '{prop.name}' expects a decimal, got {value!r}")
-            return Decimal(str(value))
-        if kind in INTEGER:
+    if kind in ("Edm.String", "Edm.Guid"):
+        return _text(prop, value)
+    if kind == "Edm.Boolean":
+        if not isinstance(value, bool):
+            raise value_error(prop, f"Property '{prop.name}' expects true or false, got {value!r}")
+        return value
+    if kind in NUMERIC:
+        return _decimal(prop, value)
+    if kind in INTEGER:
+        try:
             return int(value)
-        if kind in ("Edm.DateTime", "Edm.DateTimeOffset"):
-            return _parse_datetime(str(value), prop)
-        if kind == "Edm.Time":
-            return _parse_time(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValueError_(f"Invalid value {value!r} for property '{prop.name}' ({kind})") from None
+        except (TypeError, ValueError):
+            raise value_error(prop, f"Invalid value {value!r} for property '{prop.name}' ({kind})") from None
+    if kind in ("Edm.DateTime", "Edm.DateTimeOffset"):
+        return _parse_datetime(str(value), prop)
+    if kind == "Edm.Time":
+        return _parse_time(str(value), prop)
     return value
 
 
@@ -99,7 +141,7 @@ _TYPED_LITERAL = re.compile(r"^(datetime|datetimeoffset|time|guid|binary|X)'(.*)
 
 
 def from_literal(text: str, prop: Property | None) -> Any:
-    """A ``$filter`` literal (``'O''Brien'``, ``datetime'2026-01-31T00:00'``, ``12.5M``, ``null``)."""
+    """A ``$filter`` or key literal (``'O''Brien'``, ``datetime'2026-01-31T00:00'``, ``12.5M``, ``null``)."""
     if text == "null":
         return None
     if text in ("true", "false"):
@@ -110,7 +152,12 @@ def from_literal(text: str, prop: Property | None) -> Any:
     if m:
         prefix, body = m.groups()
         if prefix in ("datetime", "datetimeoffset"):
-            when = datetime.fromisoformat(body.replace("Z", "+00:00"))
+            try:
+                when = datetime.fromisoformat(body.replace("Z", "+00:00"))
+            except ValueError:
+                raise SapError(
+                    400, "/IWBEP/CM_MGW_RT/004", f"Invalid literal {text!r}", kind="protocol"
+                ) from None
             return when if when.tzinfo else when.replace(tzinfo=UTC)
         if prefix == "time":
             return _parse_time(body)
@@ -121,4 +168,6 @@ def from_literal(text: str, prop: Property | None) -> Any:
             return int(number)
         return Decimal(number)
     except (InvalidOperation, ValueError):
-        raise ValueError_(f"Invalid literal {text!r} in $filter") from None
+        raise SapError(
+            400, "/IWBEP/CM_MGW_RT/004", f"Invalid literal {text!r} in $filter", kind="protocol"
+        ) from None
