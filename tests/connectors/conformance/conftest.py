@@ -10,6 +10,7 @@ from tests.connectors.conformance.subjects.memory import (  # noqa: F401 - fixtu
     subject_memory_cursor,
     subject_memory_snapshot,
 )
+from tests.connectors.conformance.subjects.salesforce import SALESFORCE_SUBJECTS
 from tests.connectors.conformance.subjects.sap_s4hana import (  # noqa: F401 - fixtures
     SAP_SUBJECTS,
     subject_sap_complaint,
@@ -18,9 +19,12 @@ from tests.connectors.conformance.subjects.sap_s4hana import (  # noqa: F401 - f
     subject_sap_sales_order,
 )
 
+globals().update(SALESFORCE_SUBJECTS)  # every entity on every org shape: fixtures made in a loop
+
 SUBJECTS = [
     "memory_cursor",
     "memory_snapshot",
+    *(name.removeprefix("subject_") for name in SALESFORCE_SUBJECTS),
     *SAP_SUBJECTS,
 ]
 
