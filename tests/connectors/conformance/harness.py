@@ -47,6 +47,9 @@ class Subject:
     """``faults("5xx")`` / ``faults("timeout")``: calls inside the block meet that failure."""
     same_time: Callable[[int], list[str]] | None = None
     """Create ``n`` records sharing one change mark; their ids (cursor entities)."""
+    seed: Callable[[str], str] | None = None
+    """For an entity the connector only reads (can_create false): put a record carrying ``text`` into
+    the system another way (its own API, as a user would); its id."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -55,6 +58,10 @@ class Subject:
 
 
 def create(s: Subject, *texts: str) -> list[WriteResult]:
+    if not s.capabilities.can_create:  # a read-only entity: its records come from the system itself
+        if s.seed is None:
+            raise AssertionError(f"{s.name}: a read-only entity's subject must say how to seed records")
+        return [WriteResult(f"seed-{next(_tags)}", True, s.seed(text)) for text in texts]
     requests = [WriteRequest("create", f"conf-{next(_tags)}", s.make(t)) for t in texts]
     results = s.connector.write_batch(s.entity, requests)
     assert len(results) == len(requests), f"{len(results)} results for {len(requests)} requests"
@@ -171,7 +178,10 @@ def check_delete_is_idempotent_and_visible(s: Subject) -> None:
     delete = WriteRequest("delete", f"conf-{next(_tags)}", {}, created.id)
     first, again = (s.connector.write_batch(s.entity, [delete])[0] for _ in range(2))
     if not s.capabilities.can_delete:
-        assert not first.ok and "deletes: archive" in (first.error or ""), "a forbidden delete must say so"
+        hint = first.error or ""
+        assert not first.ok and ("deletes: archive" in hint or "deletes: ignore" in hint), (
+            f"a forbidden delete must say so and name the flow setting that avoids it: {hint}"
+        )
         return
     assert first.ok and again.ok, f"delete, then delete again: {first.error} / {again.error}"
     assert s.connector.read_by_ids(s.entity, [created.id]) == [], "a deleted record is still read by id"
@@ -196,6 +206,9 @@ def check_a_read_after_a_write_returns_what_the_system_saved(s: Subject) -> None
     [updated] = s.connector.write_batch(
         s.entity, [WriteRequest("update", "conf-u", s.edit(other), created.id)]
     )
+    if not s.capabilities.can_update:
+        assert not updated.ok and not updated.transient, "an update of a read-only entity must be refused"
+        return
     assert updated.ok, updated.error
     [again] = s.connector.read_by_ids(s.entity, [created.id])
     assert s.text_of(again.data) == other, f"updated text did not round-trip: {s.text_of(again.data)!r}"
@@ -220,6 +233,8 @@ def check_an_outage_is_a_transient_error(s: Subject) -> None:
                 ) from exc
             else:
                 raise AssertionError(f"a read during a {kind} did not raise TransientError")
+            if not s.capabilities.can_create:
+                continue  # a read-only entity: reads are all there is to fail
             try:
                 results = s.connector.write_batch(s.entity, [request])
             except TransientError:
