@@ -28,7 +28,9 @@ from connectors.base import (
 from connectors.sap_s4hana.api import SapApi
 from connectors.sap_s4hana.entities import ENTITIES, SapEntity
 from connectors.sap_s4hana.errors import Concurrent, RecordRefused, gateway_message, is_transient
+from connectors.sap_s4hana.fiori import LAUNCHPAD_PATH, fiori_link
 from connectors.sap_s4hana.settings import SapSettings
+from connectors.sap_s4hana.values import parse_composite_key
 
 __all__ = ["SapS4HanaConnector"]
 
@@ -68,6 +70,18 @@ class SapS4HanaConnector(Connector):
     def server_time(self) -> datetime | None:
         """SAP's clock (its HTTP ``Date``): change stamps are SAP's, so read windows are anchored in it."""
         return self.api.server_time()
+
+    def record_url(self, entity: str, record_id: str) -> str | None:
+        """The record in the Fiori launchpad (``fiori_url`` option, default ``<host>/sap/bc/ui2/flp``)."""
+        cls = ENTITIES.get(entity)
+        if cls is None:
+            return None
+        key = {cls.key[0]: record_id} if len(cls.key) == 1 else parse_composite_key(cls.key, record_id)
+        launchpad = self._option("fiori_url") or self.sap.base_url.rstrip("/") + LAUNCHPAD_PATH
+        return fiori_link(str(launchpad), entity, key or {}, self._option("fiori_intents"))
+
+    def _option(self, name: str) -> Any:
+        return self.options.get(name) or self.settings.extra.get(name)
 
     def close(self) -> None:
         self.api.close()
