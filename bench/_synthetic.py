@@ -160,6 +160,7 @@ class SyntheticCustomers(Connector):
             change_tracking=self.options.get("change_tracking", "cursor"),
             upsert_by_external_id=False,
             max_batch_size=200,
+            saves_as_sent=True,  # keeps what it is sent (a create must be one of its generated records)
         )
         # modified time per index in µs after EPOCH; 0 = no such record
         self.modified = array("q", (i * BASE_STEP_US + 1 for i in range(records)))

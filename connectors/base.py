@@ -158,6 +158,12 @@ class Capabilities:
     can_delete: bool = True
     """False where the system forbids deleting the object (SAP master data): deletes are refused per
     record with a hint to ``deletes: archive``."""
+    saves_as_sent: bool = False
+    """The system stores native fields exactly as written: it fills in nothing, renders nothing its
+    own way. Only then may the engine skip reading back what a write saved. Few real systems do."""
+    concurrent_writes: bool = False
+    """The connector may be called from several threads at once (``write_batch``, ``read_by_ids``):
+    the engine then keeps up to the system's ``max_concurrency`` write batches in flight."""
 
 
 @dataclass(frozen=True, order=True)
@@ -245,6 +251,10 @@ class Entity(abc.ABC):
     ``NativeRecord.ref``): a create retried after a crash finds the record instead of duplicating it."""
     batch_size: ClassVar[int] = 200
     """Requests per :meth:`write_many` call."""
+    saves_as_sent: ClassVar[bool] = False
+    """True only if the system stores exactly what it is sent (see :class:`Capabilities`)."""
+    concurrent_writes: ClassVar[bool] = False
+    """True once the connector's client is safe to call from several threads at once."""
 
     def __init__(self, connector: Connector) -> None:
         self.connector = connector
@@ -261,6 +271,8 @@ class Entity(abc.ABC):
             can_create=self.can_create,
             can_update=self.can_update,
             can_delete=self.can_delete,
+            saves_as_sent=self.saves_as_sent,
+            concurrent_writes=self.concurrent_writes,
         )
 
     def id_order(self, record_id: str) -> Any:

@@ -63,6 +63,9 @@ class SystemConfig(_Strict):
     connection: str | None = None
     """Airflow Connection id; on the command line the env variable ``SYNCHUB_CONN_<ID>`` (a URI)."""
     options: dict[str, Any] = Field(default_factory=dict)
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+    """Write calls in flight to this system at once (for connectors that allow concurrent writes);
+    under Airflow, the system's pool size is the ceiling too."""
 
 
 MatchRule = list[str]

@@ -76,5 +76,18 @@ def run_flow(
             role: load_mapping(config.mappings_dir, config.systems[system].connector, flow.entity)
             for role, system in (("erp", flow.erp), ("crm", flow.crm))
         }
-        runner = FlowRunner(flow, store, connectors, mappings, retry=retry, hook=hook, progress=progress)
+        concurrency = {
+            role: config.systems[system].max_concurrency
+            for role, system in (("erp", flow.erp), ("crm", flow.crm))
+        }
+        runner = FlowRunner(
+            flow,
+            store,
+            connectors,
+            mappings,
+            retry=retry,
+            hook=hook,
+            progress=progress,
+            concurrency=concurrency,
+        )
         return runner.run(dry_run=dry_run, reconcile_deletes=reconcile_deletes)

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 __all__ = [
+    "CANONICAL_FORM",
     "ENTITIES",
     "LIST_KEYS",
     "Address",
@@ -59,6 +60,11 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 """ISO 3166-1 alpha-2 code, e.g. DE."""
+
+
+CANONICAL_FORM = "2"
+"""Bumped whenever the canonical form of the same input changes (2: one text per number), so caches
+keyed by it (the native hashes of unchanged records) are recomputed."""
 
 
 def decimal_text(value: Decimal) -> str:

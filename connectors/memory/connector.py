@@ -81,31 +81,35 @@ class MemoryEntity(Entity):
     def _scan(
         self, table: Table, keys: Iterable[tuple[datetime | None, str]], page_size: int
     ) -> Iterator[list[NativeRecord]]:
-        deletes = self.capabilities.delete_detection
         records: list[NativeRecord] = []
         for modified, record_id in keys:
-            row = table.rows.get(record_id)
-            if row is not None:
-                # A row changed after the order was taken appears again later, at its new place.
-                if modified is not None and row.modified != modified:
-                    continue
-                records.append(_native(record_id, row))
-            elif deletes and record_id in table.tombstones:
-                when = table.tombstones[record_id]
-                if modified is not None and when != modified:
-                    continue
-                records.append(NativeRecord(id=record_id, data={}, modified=when, deleted=True))
-            else:
+            with self.connector.db.lock:  # writes may run on other threads meanwhile
+                record = self._current(table, modified, record_id)
+            if record is None:
                 continue
+            records.append(record)
             if len(records) >= page_size:
                 yield records
                 records = []
         if records:
             yield records
 
+    def _current(self, table: Table, modified: datetime | None, record_id: str) -> NativeRecord | None:
+        """The record as it stands, if it still stands where the read's order put it."""
+        row = table.rows.get(record_id)
+        if row is not None:
+            # A row changed after the order was taken appears again later, at its new place.
+            return None if modified is not None and row.modified != modified else _native(record_id, row)
+        if self.capabilities.delete_detection and record_id in table.tombstones:
+            when = table.tombstones[record_id]
+            if modified is None or when == modified:
+                return NativeRecord(id=record_id, data={}, modified=when, deleted=True)
+        return None
+
     def fetch(self, ids: Sequence[str]) -> list[NativeRecord]:
         table = self._call("read_by_ids")
-        return [_native(record_id, table.rows[record_id]) for record_id in ids if record_id in table.rows]
+        with self.connector.db.lock:
+            return [_native(record_id, table.rows[record_id]) for record_id in ids if record_id in table.rows]
 
     def list_ids(self) -> Iterator[str]:
         table = self._call("list_ids")
@@ -259,6 +263,9 @@ class MemoryConnector(Connector):
             delete_detection=self.capabilities.delete_detection,
             upsert_by_external_id=self.capabilities.upsert_by_external_id,
             max_batch_size=self.capabilities.max_batch_size,
+            # it stores what it is sent, unless told to fill fields in like a real system
+            saves_as_sent=not self.fills.get(entity),
+            concurrent_writes=True,  # every call holds the database's lock
         )
 
     def server_time(self) -> datetime:

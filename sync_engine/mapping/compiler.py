@@ -7,8 +7,11 @@ or rule interpretation.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from sync_engine.mapping.context import MappingContext
 from sync_engine.mapping.errors import MappingError
@@ -16,6 +19,7 @@ from sync_engine.mapping.forward import forward_side
 from sync_engine.mapping.reverse import reverse_side
 from sync_engine.mapping.rules import is_root_path, read_rules
 from sync_engine.mapping.steps import Direction, FieldTrace, Record
+from sync_engine.model import CANONICAL_FORM
 
 
 class Mapping:
@@ -40,6 +44,8 @@ class Mapping:
         """Top-level canonical fields ``to_canonical`` produces (the rest come from elsewhere)."""
         self.written_fields = frozenset(top for step in reverse.steps for top in step.tops or ())
         """Top-level canonical fields ``to_native`` writes (read-only ones are left out)."""
+        self.version = ""
+        """A digest of the mapping document and the canonical form (set by ``compile_mapping``)."""
         self._forward = forward
         self._reverse = reverse
         self._forward_run = forward.run
@@ -97,7 +103,7 @@ def compile_mapping(doc: dict[str, Any], *, connector: str, entity: str, path: P
         for native in rule.native_paths if rule.reads else []:
             if native not in native_fields and not is_root_path(native):
                 native_fields.append(native)
-    return Mapping(
+    mapping = Mapping(
         connector=connector,
         entity=entity,
         path=path,
@@ -105,3 +111,12 @@ def compile_mapping(doc: dict[str, Any], *, connector: str, entity: str, path: P
         reverse=reverse_side(rules, doc.get("native_constants")),
         native_fields=native_fields,
     )
+    # Which translation a record went through: a native record unchanged under the same version maps
+    # to the same canonical record, so the engine may skip mapping it again.
+    text = orjson.dumps(
+        [doc, connector, entity, CANONICAL_FORM],
+        option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
+        default=str,
+    )
+    mapping.version = hashlib.blake2b(text, digest_size=8).hexdigest()
+    return mapping

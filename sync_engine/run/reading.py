@@ -169,18 +169,20 @@ def _pages(ctx: RunContext, side: Side, since: Cursor | None) -> Iterator[list[N
 
 
 def _vanished(ctx: RunContext, side: Side, seen: set[str]) -> Iterator[list[Change]]:
-    """Links whose record no longer exists on a side: deletions detected by a complete scan."""
-    batch: list[Change] = []
-    for link in ctx.store.iter_links(ctx.flow.name):
-        ext = link.external_ids.get(side.system)
-        if ext is None or ext in seen or side.role in link.meta.get("deleted", ()):
-            continue
-        batch.append(Change(side, ext, None, None, deleted=True, link=link))
-        if len(batch) >= ctx.flow.page_size:
+    """Links whose record no longer exists on a side: deletions detected by a complete scan.
+
+    The linked ids minus the ids seen, compared as ids only; just the missing ones' links are loaded.
+    """
+    missing = [ext for ext in ctx.store.iter_external_ids(ctx.flow.name, side.system) if ext not in seen]
+    for start in range(0, len(missing), ctx.flow.page_size):
+        links = ctx.store.find_links(ctx.flow.name, side.system, missing[start : start + ctx.flow.page_size])
+        batch = [
+            Change(side, ext, None, None, deleted=True, link=link)
+            for ext, link in links.items()
+            if side.role not in link.meta.get("deleted", ())
+        ]
+        if batch:
             yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def prepare(ctx: RunContext, ledger: RunLedger, side: Side, records: list[NativeRecord]) -> list[Change]:
@@ -191,6 +193,22 @@ def prepare(ctx: RunContext, ledger: RunLedger, side: Side, records: list[Native
     if not records:
         return []
     flow = ctx.flow.name
+    with ctx.report.timed("hash"):
+        hashes = {rec.id: side.native_hash(rec.data) for rec in records if not rec.deleted}
+    with ctx.report.timed("identify"):
+        known = ctx.store.native_hashes(flow, side.system, list(hashes))
+    if known:
+        # Seen as it is now, and nothing pending for its link: nothing to map, validate or merge.
+        same = {
+            ext
+            for ext, (cid, digest) in known.items()
+            if digest is not None and digest == hashes[ext] and cid not in ledger.resolutions
+        }
+        if same:
+            ctx.report.sides[side.role].unchanged += len(same)
+            records = [rec for rec in records if rec.id not in same]
+            if not records:
+                return []
     with ctx.report.timed("identify"):
         links = ctx.store.find_links(flow, side.system, [r.id for r in records])
         unlinked_refs = [r.ref for r in records if r.ref and r.id not in links]
@@ -205,7 +223,13 @@ def prepare(ctx: RunContext, ledger: RunLedger, side: Side, records: list[Native
                 ):
                     link.external_ids[side.system] = rec.id
                     links[rec.id] = link
-    return side.prepare(records, links, ctx.report, lambda rej: dead_letters.reject(ctx, ledger, rej))
+    unchanged: list[str] = []
+    changes = side.prepare(
+        records, links, ctx.report, lambda rej: dead_letters.reject(ctx, ledger, rej), unchanged
+    )
+    if unchanged and not ctx.dry_run:
+        ctx.store.set_native_hashes(flow, side.system, {ext: hashes[ext] for ext in unchanged})
+    return changes
 
 
 def _without_waiting(

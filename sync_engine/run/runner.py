@@ -22,17 +22,15 @@ from sync_engine.config import FlowConfig
 from sync_engine.mapping import Mapping
 from sync_engine.merge import MergePolicy
 from sync_engine.model import entity_model
-from sync_engine.report import PlannedWrite, RunReport, SideCounts
+from sync_engine.report import RunReport, SideCounts
 from sync_engine.retrying import RetryPolicy
 from sync_engine.run import conflicts, dead_letters, reading, resolutions
-from sync_engine.run.committing import commit, count_write
 from sync_engine.run.context import Progress, RunContext, RunLedger, StepHook
 from sync_engine.run.deciding import Unwritable, decide, requests_for
+from sync_engine.run.flushing import Flusher
 from sync_engine.run.items import Item
 from sync_engine.run.pairing import Duplicate, Pair, Spool, pair_with
-from sync_engine.run.settling import settle
 from sync_engine.run.sides import OTHER, ReferenceLookup, Side
-from sync_engine.run.writing import write_items
 from sync_engine.store import Store
 
 __all__ = ["FlowRunner"]
@@ -54,8 +52,10 @@ class FlowRunner:
         retry: RetryPolicy | None = None,
         hook: StepHook | None = None,
         progress: Progress | None = None,
+        concurrency: dict[str, int] | None = None,
     ) -> None:
         self.flow = flow
+        self.concurrency = concurrency or {}
         self.store = store
         self.retry = retry or RetryPolicy()
         self.hook = hook or (lambda step: None)
@@ -82,6 +82,15 @@ class FlowRunner:
             for role, system in (("erp", flow.erp), ("crm", flow.crm))
         }
 
+    def _concurrency(self) -> int:
+        """Write batches in flight at once: the smallest limit of the sides, 1 unless both connectors
+        may be called from several threads."""
+        limits = [
+            self.concurrency.get(role, 1) if side.capabilities.concurrent_writes else 1
+            for role, side in self.sides.items()
+        ]
+        return min(limits)
+
     def run(self, *, dry_run: bool = False, reconcile_deletes: bool = False) -> RunReport:
         flow = self.flow
         report = RunReport(
@@ -99,7 +108,11 @@ class FlowRunner:
             log.info("flow %s: run %s started (%s -> %s%s)", flow.name, report.run_id or "-", flow.erp,
                      flow.crm, ", dry run" if dry_run else "")  # fmt: skip
             try:
-                _Run(ctx).steps(reconcile_deletes=reconcile_deletes)
+                run = _Run(ctx, self._concurrency())
+                try:
+                    run.steps(reconcile_deletes=reconcile_deletes)
+                finally:
+                    run.flusher.close()
             except BaseException as exc:
                 report.finish("failed", f"{type(exc).__name__}: {exc}")
                 log.error("flow %s: run %s failed: %s", flow.name, report.run_id or "-", report.error)
@@ -120,7 +133,7 @@ class FlowRunner:
 class _Run:
     """The steps of one run, in order; the batch of decided records waits here between flushes."""
 
-    def __init__(self, ctx: RunContext) -> None:
+    def __init__(self, ctx: RunContext, concurrency: int) -> None:
         self.ctx = ctx
         self.ledger = RunLedger(
             resolutions=resolutions.load_resolutions(ctx),
@@ -129,6 +142,7 @@ class _Run:
             waiting=dead_letters.load_waiting(ctx),
         )
         self.batch: list[Item] = []
+        self.flusher = Flusher(ctx, self.ledger, concurrency)
 
     def steps(self, *, reconcile_deletes: bool) -> None:
         ctx, ledger = self.ctx, self.ledger
@@ -169,6 +183,7 @@ class _Run:
             self.take(pair)
             self.flush_if_full()
         self.flush()
+        self.flusher.drain()
         # 5. cursors, reconciliations and dead letters this run settled
         if not ctx.dry_run:
             self.finish_reads(reads, retries)
@@ -203,28 +218,7 @@ class _Run:
 
     def flush(self) -> None:
         items, self.batch = self.batch, []
-        if not items:
-            return
-        ctx, report = self.ctx, self.ctx.report
-        if ctx.dry_run:
-            conflicts.count_planned(ctx, items)
-            for item in items:
-                for role, req in item.requests.items():
-                    system = ctx.sides[role].system
-                    report.plan.append(PlannedWrite(role, system, req.op, item.cid, req.id, sorted(req.data)))
-                    count_write(ctx, role, req.op)
-            return
-        with report.timed("write"):
-            results = write_items(ctx.sides, items, lambda item: item.requests, ctx.retry)
-        ctx.hook("after_write")
-        with report.timed("settle"):
-            settled = settle(ctx, items, results)
-        with report.timed("commit"):
-            commit(ctx, self.ledger, items, results, settled)
-        ctx.progress("written", len(items))
-        failed = sum(not r.ok for r in (*results.values(), *settled.values()))
-        log.info("flow %s: batch of %d records committed (%d writes, %d follow-up writes, %d refused)",
-                 ctx.name, len(items), len(results), len(settled), failed)  # fmt: skip
+        self.flusher.flush(items)
 
     def finish_reads(
         self, reads: dict[str, reading.ReadState], retries: dict[str, list[tuple[int, str, str]]]

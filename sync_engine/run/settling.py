@@ -49,6 +49,8 @@ def _read_back(
 ) -> Saved:
     out: Saved = {}
     for role, side in ctx.sides.items():
+        if side.capabilities.saves_as_sent:
+            continue  # it stored what we sent: the merged record is what it holds
         targets: dict[str, Item] = {}
         natives: dict[str, NativeRecord] = {}
         for item in items:

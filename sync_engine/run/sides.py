@@ -9,11 +9,14 @@ hashed. :meth:`Side.request` turns a decision back into the native write this si
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from connectors.base import Capabilities, Connector, NativeRecord, WriteRequest
@@ -127,6 +130,15 @@ class Side:
         data = self.mapping.to_native(merged, self.refs, fields=set(patch))
         return WriteRequest("update", ref, data, ext_id) if data else None
 
+    def native_hash(self, data: dict[str, Any]) -> str:
+        """A native record's hash under this side's mapping version: equal means it maps the same."""
+        try:
+            raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+        except (orjson.JSONEncodeError, TypeError):
+            raw = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
+        key = getattr(self.mapping, "version", "").encode()
+        return hashlib.blake2b(raw, digest_size=16, key=key).hexdigest()
+
     def canonical(self, record: NativeRecord, fill: dict[str, Any] | None) -> dict[str, Any] | None:
         """One native record in canonical form, fields it does not hold taken from ``fill``; None
         when it does not map or validate (the caller keeps what it knew)."""
@@ -142,8 +154,10 @@ class Side:
         links: dict[str, LinkRecord],
         report: RunReport,
         reject: Callable[[Rejection], None],
+        unchanged: list[str] | None = None,
     ) -> list[Change]:
-        """Changes among ``records``; unchanged ones (equal to their link's snapshot) are dropped."""
+        """Changes among ``records``; unchanged ones (equal to their link's snapshot) are dropped, their
+        ids appended to ``unchanged``."""
         out: list[Change] = []
         counts = report.sides[self.role]
         mapped_ok: list[tuple[NativeRecord, LinkRecord | None, dict[str, Any]]] = []
@@ -190,6 +204,8 @@ class Side:
                     and "held" not in link.meta
                 ):
                     counts.unchanged += 1
+                    if unchanged is not None and "deleted" not in link.meta:
+                        unchanged.append(rec.id)
                     continue
                 out.append(
                     Change(

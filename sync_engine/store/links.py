@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, select, update
 
 from sync_engine.store.base import PlannerStatistics, StoreBase
 from sync_engine.store.errors import StoreError
@@ -116,6 +116,55 @@ class LinkStore(StoreBase):
             if len(records) < batch_size:
                 return
             after = next(reversed(records))
+
+    def iter_external_ids(self, flow: str, system: str, *, batch_size: int = 20_000) -> Iterator[str]:
+        """Every id ``system`` has in the links of ``flow``: ids only, page by page (no snapshots)."""
+        after: str | None = None
+        while True:
+            query = select(LINK_IDS.c.external_id).where(LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
+            if after is not None:
+                query = query.where(LINK_IDS.c.external_id > after)
+            with self.transaction() as conn:
+                ids = list(conn.execute(query.order_by(LINK_IDS.c.external_id).limit(batch_size)).scalars())
+            yield from ids
+            if len(ids) < batch_size:
+                return
+            after = ids[-1]
+
+    def native_hashes(
+        self, flow: str, system: str, external_ids: Iterable[str]
+    ) -> dict[str, tuple[str, str | None]]:
+        """External id -> (canonical id, native hash) of these ids' links: ids and hashes only."""
+        found: dict[str, tuple[str, str | None]] = {}
+        with self.transaction() as conn:
+            for batch in chunked(unique(external_ids)):
+                rows = conn.execute(
+                    select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
+                        LINK_IDS.c.flow == flow,
+                        LINK_IDS.c.system == system,
+                        among(conn, LINK_IDS.c.external_id, batch),
+                    )
+                )
+                found.update((ext, (cid, digest)) for ext, cid, digest in rows)
+        return found
+
+    def set_native_hashes(
+        self, flow: str, system: str, hashes: dict[str, str | None], *, tx: Connection | None = None
+    ) -> None:
+        """Remember (or forget, with None) the native hash of linked records of ``system``."""
+        if not hashes:
+            return
+        statement = (
+            update(LINK_IDS)
+            .where(
+                LINK_IDS.c.flow == bindparam("f"),
+                LINK_IDS.c.system == bindparam("s"),
+                LINK_IDS.c.external_id == bindparam("e"),
+            )
+            .values(native_hash=bindparam("h"))
+        )
+        with self._use(tx) as conn:
+            conn.execute(statement, [{"f": flow, "s": system, "e": ext, "h": h} for ext, h in hashes.items()])
 
     def count_links(self, flow: str) -> int:
         with self.transaction() as conn:

@@ -74,6 +74,9 @@ class LinkId(Base):
     system: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(255))
     canonical_id: Mapped[str] = mapped_column(String(255))
+    native_hash: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """Hash (keyed by the mapping's version) of the native record last seen unchanged, or last synced:
+    an equal hash on the next read means nothing to map, validate or merge. NULL: always look."""
 
 
 class CursorRow(Base):

@@ -97,3 +97,53 @@ def test_updates_in_flight_during_a_crash_are_not_lost(make_hub: Callable[..., H
     assert "CRM Account 2 renamed" in hub.by_name("erp")
     assert hub.by_name("erp") == by_name
     assert hub.run().writes == 0
+
+
+def _in_flight_hub(make_hub: Callable[..., Hub], mode: dict[str, Any]) -> Hub:
+    """Small batches and pages, so several write batches are in flight at once (memory systems allow
+    concurrent writes; each system's max_concurrency is 4 by default)."""
+    options = {"upsert_by_external_id": mode["upsert"]}
+    hub = make_hub(
+        erp_options=options, crm_options=options, match_keys=mode["keys"], batch_size=3, page_size=3
+    )
+    for i in range(25):
+        hub.erp.put("customer", None, customer(f"ERP Kunde {i} 株式会社", f"DE{i:03d}"))
+    for i in range(5):
+        hub.crm.put("customer", None, customer(f"CRM Account {i}", f"FR{i:03d}"))
+    return hub
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("after_writes", [2, 8, 17])
+def test_a_crash_with_concurrent_write_batches_in_flight_then_rerun_converges(
+    make_hub: Callable[..., Hub], after_writes: int, mode: dict[str, Any]
+) -> None:
+    hub = _in_flight_hub(make_hub, mode)
+    hub.crm.crash_after(after_writes)
+
+    with pytest.raises(SimulatedCrash):
+        hub.run()
+
+    hub.crm.clear_faults()
+    hub.run()
+    _assert_converged(hub)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_kill_after_a_batch_was_written_while_others_are_in_flight_then_rerun_converges(
+    make_hub: Callable[..., Hub], mode: dict[str, Any]
+) -> None:
+    hub = _in_flight_hub(make_hub, mode)
+    seen: list[str] = []
+
+    def kill_at_the_third_commit(step: str) -> None:
+        seen.append(step)
+        if seen.count("after_write") == 3:  # batches 4.. may be written already, none committed
+            raise SimulatedCrash("killed while batches were in flight")
+
+    with pytest.raises(SimulatedCrash):
+        hub.run(hook=kill_at_the_third_commit)
+    assert hub.store.count_links("customers") < 30
+
+    hub.run()
+    _assert_converged(hub)

@@ -38,7 +38,7 @@ def test_upgrade_creates_every_table_on_an_empty_database(blank_store: Store) ->
     blank_store.upgrade()
 
     assert tables_of(blank_store) == STATE_TABLES | {VERSION_TABLE}
-    assert blank_store.current_revision() == head_revision() == "0002_steady_state"
+    assert blank_store.current_revision() == head_revision() == "0003_native_hashes"
 
 
 def test_downgrade_to_base_drops_every_table_and_upgrade_recreates_them(store: Store) -> None:
