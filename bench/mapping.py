@@ -71,6 +71,7 @@ NATIVE: dict[str, Any] = {
 
 # --- the floor: the same mapping written by hand -------------------------------------------------
 
+CENTS = Decimal("0.01")
 _TERMS = {"NET14": "14 days net", "NET30": "30 days net", "NET60": "60 days net", "PREPAID": "prepayment"}
 _TERMS_BACK = {v: k for k, v in _TERMS.items()}
 _ACTIVE = {"A": True, "I": False, "B": False}
@@ -131,7 +132,7 @@ def hand_to_native(c: dict[str, Any]) -> dict[str, Any]:
     finance: dict[str, Any] = {"credit_limit": None}
     if limit is not None:
         finance["credit_currency"] = limit["currency"]
-        finance["credit_limit"] = str(Decimal(limit["amount"]))
+        finance["credit_limit"] = str(Decimal(limit["amount"]).quantize(CENTS))  # the mapping's places: 2
     terms = c.get("payment_terms")
     finance["payment_terms"] = None if terms is None else _TERMS_BACK[terms]
     active = c.get("active")

@@ -26,7 +26,6 @@ __all__ = ["commit", "count_write"]
 def commit(ctx: RunContext, ledger: RunLedger, items: list[Item], results: Results, settled: Results) -> None:
     at = now()
     links: list[LinkRecord] = []
-    hashes: dict[str, dict[str, str | None]] = {side.system: {} for side in ctx.sides.values()}
     audit: list[AuditEntry] = []
     applied: list[int] = []
     superseded: list[int] = []
@@ -72,8 +71,8 @@ def commit(ctx: RunContext, ledger: RunLedger, items: list[Item], results: Resul
                     dead_letters.write_failed(ctx, ledger, item, side, req, res, tx)
             if all_ok:
                 synced = _synced(item, deleted, at)
+                synced.native_hashes = _native_hashes(item, synced)
                 links.append(synced)
-                _remember_natives(ctx, item, synced, hashes)
                 applied.extend(item.resolution_ids)
                 held = {c.field for c in item.result.conflicts}
                 superseded.extend(
@@ -86,8 +85,6 @@ def commit(ctx: RunContext, ledger: RunLedger, items: list[Item], results: Resul
             open_item_conflicts(ctx, item, tx)
         if links:
             ctx.store.save_links(links, tx=tx)
-            for system, by_id in hashes.items():
-                ctx.store.set_native_hashes(ctx.name, system, by_id, tx=tx)
         if audit:
             ctx.store.record_audit(audit, tx=tx)
         if applied:
@@ -108,20 +105,18 @@ def count_write(ctx: RunContext, role: str, op: str) -> None:
         counts.deleted += 1
 
 
-def _remember_natives(
-    ctx: RunContext, item: Item, link: LinkRecord, hashes: dict[str, dict[str, str | None]]
-) -> None:
+def _native_hashes(item: Item, link: LinkRecord) -> dict[str, str | None]:
     """The native hashes that let the next run skip a record it reads unchanged: a source record we
     did not write back to; none at all for a link a conflict or a deletion keeps open."""
     if "held" in link.meta or "deleted" in link.meta:
-        for system, ext in link.external_ids.items():
-            hashes.setdefault(system, {})[ext] = None
-        return
+        return dict.fromkeys(link.external_ids)
+    hashes: dict[str, str | None] = {}
     for ch in item.sources:
         if ch.native is None or ch.deleted:
             continue
         written = ch.side.role in item.requests or ch.side.role in item.settle
-        hashes[ch.side.system][ch.ext_id] = None if written else ch.side.native_hash(ch.native)
+        hashes[ch.side.system] = None if written else ch.side.native_hash(ch.native)
+    return hashes
 
 
 def _synced(item: Item, deleted: set[str], at: datetime) -> LinkRecord:

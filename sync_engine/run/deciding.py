@@ -47,7 +47,22 @@ def decide(
         pair.cid, link, result, list(changes.values()), resolution_ids=resolutions[1] if resolutions else []
     )
     item.held = _held_values(result, states)
+    _keep_unwritable(item, sides, states)
     return item
+
+
+def _keep_unwritable(item: Item, sides: dict[str, Side], states: dict[str, SideState]) -> None:
+    """A side asked to change a field its mapping cannot write keeps its own value: remembered as
+    that side's rendering (``meta.as_saved``), so the next run does not read it as a change back."""
+    for role in ROLES:
+        side, record = sides[role], states[role].record
+        if getattr(item.result, f"{role}_action") != "update" or not side.writable or record is None:
+            continue
+        cannot = [
+            f for f in getattr(item.result, f"{role}_patch") if f in side.read_fields and f not in side.writes
+        ]
+        if cannot and side.writes:
+            item.as_saved.setdefault(role, {}).update({f: record.get(f) for f in cannot})
 
 
 class Unwritable(Exception):

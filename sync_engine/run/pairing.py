@@ -117,7 +117,7 @@ def pair_with(
             return Pair(link.canonical_id, link, changes, link)
     if ch.record is None:
         return None
-    matches = spool.match(ch)
+    matches = spool.match(ch) if spool.new else []  # nothing unlinked waits: no key to compute
     if len(matches) > 1:
         return Duplicate(ch, matches)
     if matches:

@@ -82,6 +82,13 @@ def read_side(
     seen_all: set[str] | None = set() if (not side.tracks_changes or reconcile) else None
     for records in _pages(ctx, side, since):
         report.sides[side.role].read += len(records)
+        if not side.tracks_changes:  # a full snapshot: no cursor, no overlap to weed out
+            assert seen_all is not None
+            seen_all.update(rec.id for rec in records)
+            snapshot = [rec for rec in records if rec.id not in retried] if retried else records
+            ctx.progress(f"read {side.system}", len(records))
+            yield prepare(ctx, ledger, side, snapshot)
+            continue
         fresh: list[NativeRecord] = []
         for rec in records:
             if seen_all is not None:

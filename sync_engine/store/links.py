@@ -152,19 +152,9 @@ class LinkStore(StoreBase):
         self, flow: str, system: str, hashes: dict[str, str | None], *, tx: Connection | None = None
     ) -> None:
         """Remember (or forget, with None) the native hash of linked records of ``system``."""
-        if not hashes:
-            return
-        statement = (
-            update(LINK_IDS)
-            .where(
-                LINK_IDS.c.flow == bindparam("f"),
-                LINK_IDS.c.system == bindparam("s"),
-                LINK_IDS.c.external_id == bindparam("e"),
-            )
-            .values(native_hash=bindparam("h"))
-        )
-        with self._use(tx) as conn:
-            conn.execute(statement, [{"f": flow, "s": system, "e": ext, "h": h} for ext, h in hashes.items()])
+        if hashes:
+            with self._use(tx) as conn:
+                _update_native_hashes(conn, flow, system, hashes)
 
     def count_links(self, flow: str) -> int:
         with self.transaction() as conn:
@@ -241,6 +231,21 @@ class LinkStore(StoreBase):
         return found
 
 
+_SET_NATIVE_HASH = (
+    update(LINK_IDS)
+    .where(
+        LINK_IDS.c.flow == bindparam("f"),
+        LINK_IDS.c.system == bindparam("s"),
+        LINK_IDS.c.external_id == bindparam("e"),
+    )
+    .values(native_hash=bindparam("h"))
+)
+
+
+def _update_native_hashes(conn: Connection, flow: str, system: str, hashes: dict[str, str | None]) -> None:
+    conn.execute(_SET_NATIVE_HASH, [{"f": flow, "s": system, "e": ext, "h": h} for ext, h in hashes.items()])
+
+
 def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
     """Make link_ids hold exactly the given (system, external id) bindings of these links.
 
@@ -248,6 +253,8 @@ def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
     """
     # (flow, system) -> external id -> (canonical id, entity)
     wanted: dict[tuple[str, str], dict[str, tuple[str, str]]] = defaultdict(dict)
+    # (flow, system) -> external id -> native hash to remember (None: forget)
+    hashes: dict[tuple[str, str], dict[str, str | None]] = defaultdict(dict)
     for link in links:
         for system, external_id in link.external_ids.items():
             claims = wanted[(link.flow, system)]
@@ -258,23 +265,42 @@ def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
                     f"{other[0]!r} and {link.canonical_id!r}; a record can be linked only once"
                 )
             claims[external_id] = (link.canonical_id, link.entity)
+            if system in link.native_hashes:
+                hashes[(link.flow, system)][external_id] = link.native_hashes[system]
 
     for (flow, system), claims in wanted.items():
         canonical_ids = {cid for cid, _ in claims.values()}
         same_system = (LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
-        pair = select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id).where(*same_system)
+        remember = hashes.get((flow, system), {})
+        pair = select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
+            *same_system
+        )
         # two lookups, not one OR: each then walks its own unique index instead of the (flow, system) range
         by_external = conn.execute(pair.where(among(conn, LINK_IDS.c.external_id, list(claims))))
         by_canonical = conn.execute(pair.where(among(conn, LINK_IDS.c.canonical_id, list(canonical_ids))))
-        existing = {(ext, cid) for ext, cid in [*by_external, *by_canonical]}
+        existing = {(ext, cid): digest for ext, cid, digest in [*by_external, *by_canonical]}
         kept = {(ext, cid) for ext, cid in existing if ext in claims and claims[ext][0] == cid}
         stale = [ext for ext, cid in existing if (ext, cid) not in kept]
         if stale:
             conn.execute(delete(LINK_IDS).where(*same_system, among(conn, LINK_IDS.c.external_id, stale)))
         new_rows = [
-            {"flow": flow, "system": system, "external_id": ext, "canonical_id": cid, "entity": entity}
+            {
+                "flow": flow,
+                "system": system,
+                "external_id": ext,
+                "canonical_id": cid,
+                "entity": entity,
+                "native_hash": remember.get(ext),
+            }
             for ext, (cid, entity) in claims.items()
             if (ext, cid) not in kept
         ]
         if new_rows:
             conn.execute(LINK_IDS.insert(), new_rows)
+        changed = {
+            ext: digest
+            for ext, digest in remember.items()
+            if (ext, claims[ext][0]) in kept and existing[(ext, claims[ext][0])] != digest
+        }
+        if changed:
+            _update_native_hashes(conn, flow, system, changed)

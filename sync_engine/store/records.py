@@ -19,6 +19,8 @@ class LinkRecord:
     hash: str | None = None
     synced_at: datetime | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    native_hashes: dict[str, str | None] = field(default_factory=dict)
+    """System -> native hash to remember on save (None forgets it); systems not named keep theirs."""
 
 
 @dataclass

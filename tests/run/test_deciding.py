@@ -115,3 +115,29 @@ def test_a_reference_not_linked_yet_defers_and_a_mapping_error_rejects(world: Wo
             side.mapping = original
         [rejection] = caught.value.rejections
         assert (rejection.stage, rejection.deferred, rejection.ext_id) == (stage, deferred, "E1")
+
+
+def test_a_side_asked_to_change_a_field_it_cannot_write_keeps_its_own_value(world: World) -> None:
+    ctx = world.context()
+    crm = ctx.sides["crm"]
+
+    class ReadOnlyName:
+        """The CRM's mapping with ``name`` read only (as a CRM's accepted quote holds its lines)."""
+
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+            self.written_fields = inner.written_fields - {"name"}  # type: ignore[attr-defined]
+
+        def to_native(self, record: dict, refs: object = None, *, fields: set[str] | None = None) -> dict:
+            return self.inner.to_native(record, refs, fields=(fields or set()) - {"name"})  # type: ignore[attr-defined]
+
+    crm.mapping = ReadOnlyName(crm.mapping)  # type: ignore[assignment]
+    link = LinkRecord("customers", "customer", "c1", {"erp": "E1", "crm": "K1"}, snapshot=dict(BASE))
+    erp = Change(ctx.sides["erp"], "E1", {**BASE, "name": "Acme AG"}, None, link=link)
+    item = decide(
+        Pair("c1", link, {"erp": erp}, link), ctx.sides, ctx.policy, None, flow="customers", entity="customer"
+    )
+
+    assert item.result.crm_patch == {"name": "Acme AG"}
+    assert item.as_saved == {"crm": {"name": "Acme"}}, "the CRM keeps its own name, remembered as such"
+    assert requests_for(item, ctx.sides).requests == {}, "nothing it can take: no write, no audit"
