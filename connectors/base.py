@@ -490,7 +490,7 @@ class Connector(abc.ABC):
     def write_batch(self, entity: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         """Apply the requests; one result per request, in the same order."""
         handler = self.entity(entity)
-        results = handler.write_many(requests)
+        results = self._guarded(handler.write_many, requests)  # an override's client errors too
         if len(results) != len(requests):
             raise PermanentError(
                 f"{handler.describe()}: {len(results)} write results for {len(requests)} requests"

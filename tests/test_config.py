@@ -280,7 +280,7 @@ def test_a_section_that_is_not_a_mapping_lists_the_keys_it_takes(tmp_path: Path)
     text = BASE.replace("crm: {connector: memory}", "crm: memory")
     assert problems(tmp_path, text) == [
         "L4: systems.crm: must be a mapping, got 'memory'"
-        " (hint: expected keys: connector, connection, options)"
+        " (hint: expected keys: connector, connection, options, max_concurrency)"
     ]
 
 

@@ -9,10 +9,11 @@ from connectors.base import PermanentError, TransientError
 __all__ = ["FaultPlan", "RecordFault", "SimulatedCrash"]
 
 
-class SimulatedCrash(Exception):
+class SimulatedCrash(BaseException):
     """Raised by ``crash_after``: the process 'dies' in the middle of a batch.
 
-    Deliberately not a ``ConnectorError``: the engine must not treat it as a failed call.
+    A ``BaseException``, like the interrupt a killed process meets: no error handling (the
+    connector's, the engine's) may treat it as a failed call.
     """
 
 

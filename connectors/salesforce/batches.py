@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.base import PermanentError, TransientError
-from connectors.salesforce.client import DailyLimitReached, SalesforceClient
+from connectors.base import PermanentError, StopRun, TransientError
+from connectors.salesforce.client import SalesforceClient
 
 __all__ = ["COLLECTION_SIZE", "Outcome", "delete_ids", "send_records"]
 
@@ -55,8 +55,8 @@ def _whole_request(call: Callable[[], Any], count: int, what: str) -> list[Outco
     """The answer, or one failed outcome per record when the request failed as a whole."""
     try:
         return call()
-    except DailyLimitReached:
-        raise  # the run stops: the caller turns it into transient results
+    except StopRun:
+        raise  # the daily limit: no further request of this run can succeed
     except TransientError as exc:
         return [Outcome(False, None, "TRANSIENT", f"{what}: {exc}", transient=True)] * count
     except PermanentError as exc:

@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from simple_salesforce.exceptions import SalesforceOperationError
 
-from connectors.base import ConnectorError, WriteRequest, WriteResult
+from connectors.base import ConnectorError, StopRun, WriteRequest, WriteResult
 from connectors.salesforce.batches import Outcome
-from connectors.salesforce.objects import EntitySpec
 
 if TYPE_CHECKING:
-    from connectors.salesforce.connector import SalesforceConnector
+    from connectors.salesforce.entity import SObjectEntity
 
 __all__ = ["bulk_write"]
 
@@ -31,8 +30,7 @@ def _csv_cell(value: Any) -> str:
 
 
 def bulk_write(
-    connector: SalesforceConnector,
-    spec: EntitySpec,
+    entity: SObjectEntity,
     items: list[tuple[int, WriteRequest]],
     rows: dict[int, dict[str, Any]],
     mode: str,
@@ -43,9 +41,9 @@ def bulk_write(
     mine = {index: rows[index] for index, _ in items}
     columns = sorted({k for row in mine.values() for k in row})
     table = [{c: _csv_cell(row.get(c)) for c in columns} for row in mine.values()]
-    key = spec.external_id if mode == "upsert" else "Id"
-    obj = spec.sobject
-    settings = connector.sf_settings
+    key = entity.external_id if mode == "upsert" else "Id"
+    obj = entity.native
+    settings = entity.connector.sf_settings
 
     def run(sf: Any) -> dict[str, list[dict[str, str]]]:
         handler = getattr(sf.bulk2, obj)
@@ -53,7 +51,7 @@ def bulk_write(
         handler._client.DEFAULT_WAIT_TIMEOUT_SECONDS = settings.bulk_timeout_seconds
         if mode == "upsert":
             jobs = handler.upsert(
-                records=table, external_id_field=spec.external_id, wait=settings.bulk_poll_seconds
+                records=table, external_id_field=entity.external_id, wait=settings.bulk_poll_seconds
             )
         else:
             jobs = handler.update(records=table, wait=settings.bulk_poll_seconds)
@@ -66,11 +64,11 @@ def bulk_write(
 
     def everyone(message: str, *, transient: bool) -> dict[int, WriteResult]:
         outcome = Outcome(False, None, "BULK_JOB", message, transient=transient)
-        return {index: connector.result(spec, request, outcome) for index, request in items}
+        return {index: entity.result(request, outcome) for index, request in items}
 
-    connector.client.guard(f"a bulk {mode} of {len(mine)} {obj}")
+    entity.client.guard(f"a bulk {mode} of {len(mine)} {obj}")
     try:
-        answer = connector.client.call(f"bulk {mode} of {len(mine)} {obj}", lambda sf: _guarded(run, sf))
+        answer = entity.client.call(f"bulk {mode} of {len(mine)} {obj}", lambda sf: _guarded(run, sf))
     except _JobEnded as exc:
         timed_out = "timeout" in str(exc).lower()
         return everyone(
@@ -82,6 +80,8 @@ def bulk_write(
             ),
             transient=timed_out or "Aborted" in str(exc),
         )
+    except StopRun:
+        raise  # the daily limit: the run ends; upserts make the resend next run safe
     except ConnectorError as exc:
         return everyone(f"the Bulk API 2.0 job could not run: {exc}", transient=True)
     by_key = {str(mine[i][key]): (i, r) for i, r in items}
@@ -94,12 +94,12 @@ def bulk_write(
         code, _, rest = row["sf__Error"].partition(":")
         message, _, fields = rest.rpartition(":")
         names = tuple(f for f in fields.replace(" --", "").split(",") if f)
-        out[index] = connector.result(spec, request, Outcome(False, None, code, message, names))
+        out[index] = entity.result(request, Outcome(False, None, code, message, names))
     for index, request in items:
         out.setdefault(
             index,
-            connector.refused(
-                spec, request, "not processed by the bulk job; the next run tries again", None, transient=True
+            entity.refused(
+                request, "not processed by the bulk job; the next run tries again", None, transient=True
             ),
         )
     return out

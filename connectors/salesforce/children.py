@@ -6,18 +6,33 @@ existing children (update, create, delete the unmatched).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import Cursor, WriteRequest, WriteResult
 from connectors.salesforce.batches import COLLECTION_SIZE, Outcome, delete_ids, send_records
-from connectors.salesforce.objects import Child, EntitySpec
-from connectors.salesforce.soql import quote, soql_datetime
+from connectors.salesforce.soql import quote, stamp_after
 
 if TYPE_CHECKING:
     from connectors.salesforce.connector import SalesforceConnector
+    from connectors.salesforce.entity import SObjectEntity
 
-__all__ = ["changed_parents", "read", "write"]
+__all__ = ["Child", "changed_parents", "read", "write"]
+
+
+@dataclass(frozen=True)
+class Child:
+    key: str
+    """Where the children sit in the native record."""
+    sobject: str
+    parent_field: str
+    fields: tuple[str, ...]
+    match: tuple[str, ...]
+    """Fields that identify a child within its parent, tried in order (first with a value wins)."""
+    many: bool = True
+    priced: bool = False
+    """Lines: each needs the ``PricebookEntryId`` of its product in the parent's price book and currency."""
+
 
 Found = dict[tuple[str, str], list[dict[str, Any]]]
 
@@ -26,12 +41,12 @@ def _in(ids: list[str]) -> str:
     return f"({', '.join(quote(i) for i in ids)})"
 
 
-def read(connector: SalesforceConnector, spec: EntitySpec, ids: list[str]) -> Found:
+def read(connector: SalesforceConnector, kinds: tuple[Child, ...], ids: list[str]) -> Found:
     found: Found = {}
     if not ids:
         return found
     schema = connector.schema
-    for child in spec.children:
+    for child in kinds:
         extra = ""
         if child.sobject == "PricebookEntry":
             extra = f" AND Pricebook2Id = {quote(connector.pricing.standard_book())}"
@@ -50,19 +65,17 @@ def read(connector: SalesforceConnector, spec: EntitySpec, ids: list[str]) -> Fo
     return found
 
 
-def changed_parents(
-    connector: SalesforceConnector, entity: str, spec: EntitySpec, since: Cursor, own: str | None
-) -> set[str]:
-    """Parents whose children changed or were deleted (queryAll: the recycle bin too) since ``since``."""
-    mark = soql_datetime(since.modified.astimezone(UTC).replace(microsecond=0))
+def changed_parents(entity: SObjectEntity, since: Cursor, own: str | None) -> set[str]:
+    """Parents whose children changed or were deleted (queryAll: the recycle bin too) after ``since``."""
+    after = stamp_after(since, tie_break=False)
     found: set[str] = set()
-    for child in spec.children:
+    for child in entity.children:
         soql = (
             f"SELECT Id, {child.parent_field}, LastModifiedById FROM {child.sobject} "
-            f"WHERE SystemModstamp >= {mark} ORDER BY SystemModstamp, Id"
+            f"WHERE {after} ORDER BY SystemModstamp, Id"
         )
-        for rows in connector.client.query_pages(
-            f"reading changed {child.sobject} of {entity}", soql, include_deleted=True
+        for rows in entity.client.query_pages(
+            f"reading changed {child.sobject} of {entity.name}", soql, include_deleted=True
         ):
             found.update(
                 r[child.parent_field]
@@ -80,33 +93,29 @@ def _key(child: Child, row: Mapping[str, Any]) -> str:
     return f"row:{sorted(row.items())!r}"
 
 
-def _line_context(
-    connector: SalesforceConnector, spec: EntitySpec, parents: list[str]
-) -> dict[str, dict[str, Any]]:
+def _line_context(entity: SObjectEntity, parents: list[str]) -> dict[str, dict[str, Any]]:
     """Each quote's price book and currency: its lines' entries must match both (Q4, P9)."""
-    fields = connector.schema.existing(spec.sobject, ["Id", "Pricebook2Id", "CurrencyIsoCode"])
+    connector = entity.connector
+    fields = connector.schema.existing(entity.native, ["Id", "Pricebook2Id", "CurrencyIsoCode"])
     out: dict[str, dict[str, Any]] = {}
     for start in range(0, len(parents), COLLECTION_SIZE):
         chunk = parents[start : start + COLLECTION_SIZE]
-        soql = f"SELECT {', '.join(fields)} FROM {spec.sobject} WHERE Id IN {_in(chunk)}"
+        soql = f"SELECT {', '.join(fields)} FROM {entity.native} WHERE Id IN {_in(chunk)}"
         out.update(
-            (r["Id"], r) for r in connector.client.query_all(f"reading {spec.sobject} price books", soql)
+            (r["Id"], r) for r in connector.client.query_all(f"reading {entity.native} price books", soql)
         )
     return out
 
 
 def write(
-    connector: SalesforceConnector,
-    spec: EntitySpec,
-    written: list[tuple[int, WriteRequest]],
-    results: dict[int, WriteResult],
+    entity: SObjectEntity, written: list[tuple[int, WriteRequest]], results: dict[int, WriteResult]
 ) -> dict[int, WriteResult]:
     """Bring each written parent's children to the list sent; a failed child fails its parent's result."""
     failures: dict[int, str] = {}
-    for child in spec.children:
+    for child in entity.children:
         wanted = {results[i].id: (i, r) for i, r in written if child.key in r.data and results[i].id}
         if wanted:
-            failures.update(_sync(connector, spec, child, wanted))
+            failures.update(_sync(entity, child, wanted))
     out: dict[int, WriteResult] = {}
     by_index = dict(written)
     for index, message in failures.items():
@@ -116,27 +125,25 @@ def write(
             request.ref,
             False,
             results[index].id,
-            f"{spec.sobject} {results[index].id}: {message.removeprefix('transient:')}",
-            field=next((c.key for c in spec.children), None),
+            f"{entity.native} {results[index].id}: {message.removeprefix('transient:')}",
+            field=next((c.key for c in entity.children), None),
             transient=transient,
         )
     return out
 
 
 def _sync(
-    connector: SalesforceConnector,
-    spec: EntitySpec,
-    child: Child,
-    wanted: dict[str | None, tuple[int, WriteRequest]],
+    entity: SObjectEntity, child: Child, wanted: dict[str | None, tuple[int, WriteRequest]]
 ) -> dict[int, str]:
+    connector = entity.connector
     parents = [p for p in wanted if p]
-    existing = read(connector, EntitySpec(spec.sobject, (), children=(child,)), parents)
+    existing = read(connector, (child,), parents)
     schema = connector.schema
     creates: list[tuple[int, dict[str, Any]]] = []
     updates: list[tuple[int, dict[str, Any]]] = []
     deletes: list[tuple[int, str]] = []
     failures: dict[int, str] = {}
-    context = _line_context(connector, spec, parents) if child.priced else {}
+    context = _line_context(entity, parents) if child.priced else {}
     prices: dict[tuple[str, str | None], dict[str, dict[str, object]]] = {}
     for parent, (index, request) in wanted.items():
         assert parent is not None
@@ -163,7 +170,7 @@ def _sync(
                 if entry is None or not entry.get("IsActive"):
                     failures[index] = (
                         f"transient:{child.sobject}: product {row.get('Product2Id')} has no active price in "
-                        f"{currency} in the {spec.sobject}'s price book; fix: sync the product "
+                        f"{currency} in the {entity.native}'s price book; fix: sync the product "
                         "(products flow) first"
                     )
                     continue

@@ -1,8 +1,11 @@
 """One authenticated simple-salesforce client with the habits a long sync needs.
 
+- every request is bounded by the connection's ``timeout_seconds`` (simple-salesforce sets none, so a
+  hung org would hang the run);
 - a lost session (401 INVALID_SESSION_ID) is refreshed once with a new token, then the call repeats;
 - 429 and REQUEST_LIMIT_EXCEEDED are retried with backoff (honouring Retry-After), then reported
   as :class:`TransientError`; 5xx and timeouts are transient at once (the engine retries them);
+  the daily limit (403 REQUEST_LIMIT_EXCEEDED) stops the run (``errors.py``);
 - every response's ``Sforce-Limit-Info`` updates the known API usage, and :meth:`guard` refuses to
   start new work above the configured share of the daily allowance.
 """
@@ -11,52 +14,61 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
+from requests.adapters import BaseAdapter
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
 from connectors.base import PermanentError, TransientError
 from connectors.salesforce.auth import Token, fetch_token
+from connectors.salesforce.errors import (
+    ApiBudgetExceeded,
+    DailyLimitReached,
+    classify,
+    error_code,
+    error_text,
+    is_daily_limit,
+)
 from connectors.salesforce.settings import SalesforceSettings
 
-__all__ = ["ApiBudgetExceeded", "DailyLimitReached", "SalesforceClient"]
+__all__ = ["SalesforceClient"]
 
 T = TypeVar("T")
 
 
-class ApiBudgetExceeded(PermanentError):
-    """The org's daily API usage is above the share SyncHub may use; no new work starts."""
+class _Bounded(BaseAdapter):
+    """Wraps a session's transport so that a request without a timeout gets the connection's."""
+
+    def __init__(self, inner: BaseAdapter, seconds: float) -> None:
+        super().__init__()
+        self.inner, self.seconds = inner, seconds
+
+    def send(
+        self, request: requests.PreparedRequest, timeout: Any = None, **kwargs: Any
+    ) -> requests.Response:
+        return self.inner.send(request, timeout=self.seconds if timeout is None else timeout, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
-class DailyLimitReached(ApiBudgetExceeded):
-    """The org answered 403 REQUEST_LIMIT_EXCEEDED: its daily allowance is used up. Not retried."""
-
-
-def _error_code(exc: SalesforceError) -> str:
-    content = exc.content
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        return str(content[0].get("errorCode", ""))
-    return ""
-
-
-def _error_text(exc: SalesforceError) -> str:
-    content = exc.content
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        first = content[0]
-        fields = f" (fields: {', '.join(first['fields'])})" if first.get("fields") else ""
-        return f"{first.get('errorCode', 'ERROR')}: {first.get('message', '')}{fields}"
-    return str(content)[:300]
+def _bound(session: requests.Session, seconds: float) -> None:
+    adapters: Mapping[str, BaseAdapter] = dict(session.adapters)
+    for prefix, adapter in adapters.items():
+        if not isinstance(adapter, _Bounded):
+            session.mount(prefix, _Bounded(adapter, seconds))
 
 
 class SalesforceClient:
     def __init__(self, settings: SalesforceSettings, session: requests.Session | None = None) -> None:
         self.settings = settings
         self.session = session or requests.Session()
+        _bound(self.session, settings.timeout_seconds)
         self.usage: tuple[int, int] | None = None
         """(used, allowed) daily API requests, from the last ``Sforce-Limit-Info`` seen."""
         self.token: Token | None = None
@@ -130,13 +142,10 @@ class SalesforceClient:
         attempt = 0
         while True:
             try:
-                result = fn(self.sf)
-                self._note_usage()
-                return result
+                return fn(self.sf)
             except SalesforceExpiredSession as exc:
-                self._note_usage()
-                if _error_code(exc) != "INVALID_SESSION_ID" or refreshed:
-                    raise PermanentError(f"salesforce: {what}: not authorised: {_error_text(exc)}") from None
+                if error_code(exc) != "INVALID_SESSION_ID" or refreshed:
+                    raise classify(exc, what) from None
                 if self.settings.auth == "session":
                     raise PermanentError(
                         f"salesforce: {what}: the session id has expired; put a new one in the connection, "
@@ -145,17 +154,13 @@ class SalesforceClient:
                 refreshed = True
                 self._sf = None  # log in again on the next attempt
             except SalesforceError as exc:
-                self._note_usage()
-                if exc.status == 403 and _error_code(exc) == "REQUEST_LIMIT_EXCEEDED":
+                if is_daily_limit(exc):
                     # G4: the org's daily allowance is used up; retrying only burns more.
-                    self.limit_reached = (
-                        f"salesforce: {what}: the org's daily API request limit is reached "
-                        f"({_error_text(exc)}); SyncHub stops this run and starts no new work until the "
-                        "rolling 24-hour usage falls (see Setup > Company Information > API Requests)"
-                    )
-                    raise DailyLimitReached(self.limit_reached) from None
-                if exc.status == 429 or _error_code(exc) == "REQUEST_LIMIT_EXCEEDED":
-                    wait = self._retry_after(exc)
+                    stop = classify(exc, what)
+                    self.limit_reached = str(stop)
+                    raise stop from None
+                if exc.status == 429 or error_code(exc) == "REQUEST_LIMIT_EXCEEDED":
+                    wait = self._retry_after()
                     if attempt < self.settings.max_retries:
                         attempt += 1
                         time.sleep(
@@ -163,34 +168,18 @@ class SalesforceClient:
                         )
                         continue
                     raise TransientError(
-                        f"salesforce: {what}: rate limited ({_error_text(exc)}) after {attempt} retries",
+                        f"salesforce: {what}: rate limited ({error_text(exc)}) after {attempt} retries",
                         retry_after=wait,
                     ) from None
-                if exc.status >= 500:
-                    raise TransientError(
-                        f"salesforce: {what}: HTTP {exc.status}: {_error_text(exc)}"
-                    ) from None
-                raise PermanentError(f"salesforce: {what}: HTTP {exc.status}: {_error_text(exc)}") from None
-            except requests.Timeout:
-                raise TransientError(f"salesforce: {what}: timed out") from None
-            except requests.ConnectionError as exc:
-                raise TransientError(
-                    f"salesforce: {what}: connection failed ({type(exc).__name__})"
-                ) from None
-            except requests.RequestException as exc:
-                raise TransientError(f"salesforce: {what}: {type(exc).__name__}") from None
-            except ValueError as exc:
-                # A body that is not the JSON the call expects (a proxy's HTML page, a cut answer).
-                raise TransientError(f"salesforce: {what}: unreadable answer ({exc})") from None
+                raise classify(exc, what) from None
+            except (requests.RequestException, ValueError) as exc:
+                raise classify(exc, what) from None
 
-    def _retry_after(self, exc: SalesforceError) -> float | None:
+    def _retry_after(self) -> float | None:
         try:
             return float(self._last_retry_after) if self._last_retry_after else None
         except ValueError:
             return None
-
-    def _note_usage(self) -> None:
-        pass  # the response hook keeps ``usage`` from every response
 
     # -- helpers -------------------------------------------------------------------------------------
     def query_pages(

@@ -15,18 +15,31 @@ quote in Salesforce gets one: an opportunity, an accepted quote with its lines, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import ConnectorError, NativeRecord, TransientError, WriteRequest, WriteResult
+from connectors.base import (
+    ConnectorError,
+    Cursor,
+    NativeRecord,
+    RecordError,
+    StopRun,
+    TransientError,
+    WriteRequest,
+    WriteResult,
+)
 from connectors.salesforce.batches import COLLECTION_SIZE, send_records
-from connectors.salesforce.soql import quote
+from connectors.salesforce.children import Child
+from connectors.salesforce.entity import SObjectEntity
+from connectors.salesforce.quotes import LINE_FIELDS as QUOTE_LINE_FIELDS
+from connectors.salesforce.soql import quote, stamp_after
 
 if TYPE_CHECKING:
     from connectors.salesforce.connector import SalesforceConnector
 
-__all__ = ["attach", "changed_quotes", "write"]
+__all__ = ["SalesOrders"]
 
 ORDER_FIELDS = (
     "Id",
@@ -64,10 +77,59 @@ ACTIVE = {"Confirmed", "Processing", "Done"}
 """ERP statuses under which the Salesforce Order is activated."""
 
 
-class OrderRefused(Exception):
-    def __init__(self, message: str, field: str | None = None, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.field, self.transient = field, transient
+class SalesOrders(SObjectEntity):
+    """An accepted Quote and its Order; the record id is the quote's."""
+
+    name = "sales_order"
+    native = "Quote"
+    read_only = (
+        "QuoteNumber",
+        "Name",
+        "AccountId",
+        "CurrencyIsoCode",
+        "Pricebook2Id",
+        "OpportunityId",
+        "GrandTotal",
+    )
+    where = "Status = 'Accepted'"
+    children = (Child("QuoteLineItems", "QuoteLineItem", "QuoteId", QUOTE_LINE_FIELDS, ("Product2Id",)),)
+    can_delete = False
+
+    def finish(self, records: list[NativeRecord]) -> list[NativeRecord]:
+        return _attach(self.connector, records)
+
+    def changed_parents(self, since: Cursor, own: str | None) -> set[str]:
+        return super().changed_parents(since, own) | _changed_quotes(self.connector, since)
+
+    def write_many(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        if not requests:
+            return []
+        self.client.guard(f"writing {len(requests)} {self.name} records")
+        return [self._write_one(request) for request in requests]
+
+    def _write_one(self, request: WriteRequest) -> WriteResult:
+        try:
+            if request.op == "delete":
+                raise RecordError(
+                    "SyncHub does not delete accepted Salesforce quotes or their orders (an activated order "
+                    "cannot be deleted, RULES R4); fix: set the orders flow's `deletes: ignore` (there is no "
+                    "`deletes: archive` for sales orders: they have no active flag), and cancel the order "
+                    "in Salesforce by hand if needed"
+                )
+            quote_id = request.id if request.op == "update" else _new_quote(self.connector, request)
+            _bring_order(self.connector, str(quote_id), request)
+            return WriteResult(request.ref, True, quote_id)
+        except RecordError as exc:
+            return self.refused(request, str(exc), exc.field, transient=exc.transient)
+        except StopRun:
+            raise
+        except ConnectorError as exc:
+            return self.refused(request, str(exc), None, transient=isinstance(exc, TransientError))
+        except Exception as exc:  # a client exception the client did not map: this record fails
+            error = self.connector.classify(exc)
+            if isinstance(error, StopRun):
+                raise error from exc
+            return self.refused(request, str(error), None, transient=isinstance(error, TransientError))
 
 
 def _in(ids: list[str]) -> str:
@@ -100,7 +162,7 @@ def _net(line: dict[str, Any]) -> float:
     return float(price.quantize(Decimal("0.01")))
 
 
-def attach(connector: SalesforceConnector, records: list[NativeRecord]) -> list[NativeRecord]:
+def _attach(connector: SalesforceConnector, records: list[NativeRecord]) -> list[NativeRecord]:
     """Give each accepted quote its Order (or None) and the lines of the order, else of the quote."""
     ids = [r.id for r in records if not r.deleted]
     if not ids:
@@ -138,12 +200,13 @@ def attach(connector: SalesforceConnector, records: list[NativeRecord]) -> list[
     return records
 
 
-def changed_quotes(connector: SalesforceConnector, mark: str) -> set[str]:
-    """Quotes whose Order or order products changed since ``mark`` (the order's own writes included:
+def _changed_quotes(connector: SalesforceConnector, since: Cursor) -> set[str]:
+    """Quotes whose Order or order products changed after ``since`` (the order's own writes included:
     a roll-up keeps the order's LastModifiedById, so only the engine's snapshot tells echoes apart)."""
-    soql = f"SELECT Id, QuoteId FROM Order WHERE SystemModstamp >= {mark} AND QuoteId != null ORDER BY Id"
+    after = stamp_after(since, tie_break=False)
+    soql = f"SELECT Id, QuoteId FROM Order WHERE {after} AND QuoteId != null ORDER BY Id"
     found = {r["QuoteId"] for r in connector.client.query_all("reading changed orders", soql)}
-    soql = f"SELECT Id, OrderId FROM OrderItem WHERE SystemModstamp >= {mark} ORDER BY Id"
+    soql = f"SELECT Id, OrderId FROM OrderItem WHERE {after} ORDER BY Id"
     order_ids = sorted(
         {r["OrderId"] for r in connector.client.query_all("reading changed order products", soql)}
     )
@@ -153,28 +216,6 @@ def changed_quotes(connector: SalesforceConnector, mark: str) -> set[str]:
         if o.get("QuoteId")
     )
     return found
-
-
-def write(connector: SalesforceConnector, requests_: list[WriteRequest]) -> list[WriteResult]:
-    spec = connector.spec("sales_order")
-    out: list[WriteResult] = []
-    for request in requests_:
-        try:
-            if request.op == "delete":
-                raise OrderRefused(
-                    "SyncHub does not delete accepted Salesforce quotes or their orders (an activated order "
-                    "cannot be deleted, RULES R4); fix: cancel the order in Salesforce by hand if needed"
-                )
-            quote_id = request.id if request.op == "update" else _new_quote(connector, request)
-            _bring_order(connector, str(quote_id), request)
-            out.append(WriteResult(request.ref, True, quote_id))
-        except OrderRefused as exc:
-            out.append(connector.refused(spec, request, str(exc), exc.field, transient=exc.transient))
-        except ConnectorError as exc:
-            out.append(
-                connector.refused(spec, request, str(exc), None, transient=isinstance(exc, TransientError))
-            )
-    return out
 
 
 def _new_quote(connector: SalesforceConnector, request: WriteRequest) -> str:
@@ -199,8 +240,8 @@ def _new_quote(connector: SalesforceConnector, request: WriteRequest) -> str:
     }
     [result] = connector.write_batch("quote", [WriteRequest("create", request.ref, quote_data)])
     if not result.ok or not result.id:
-        raise OrderRefused(
-            f"its quote could not be made: {result.error}", result.field, transient=result.transient
+        raise RecordError(
+            f"its quote could not be made: {result.error}", field=result.field, transient=result.transient
         )
     return result.id
 
@@ -219,7 +260,7 @@ def _bring_order(connector: SalesforceConnector, quote_id: str, request: WriteRe
         f"Id = {quote(quote_id)}",
     ) or [None]
     if quote_row is None:
-        raise OrderRefused(f"quote {quote_id} no longer exists in Salesforce", "Id")
+        raise RecordError(f"quote {quote_id} no longer exists in Salesforce", field="Id")
     found = _select(connector, "Order", ORDER_FIELDS, f"QuoteId = {quote(quote_id)}")
     if not found:
         if not erp and lines is None:
@@ -250,10 +291,10 @@ def _create_order(
     connector: SalesforceConnector, quote_row: dict[str, Any], request: WriteRequest, erp: dict[str, Any]
 ) -> str:
     if not quote_row.get("Pricebook2Id"):
-        raise OrderRefused(
+        raise RecordError(
             "the accepted quote has no price book, so no order products can be added (RULES R5); fix: "
             "add the quote's products in Salesforce",
-            "Pricebook2Id",
+            field="Pricebook2Id",
         )
     row: dict[str, Any] = {
         "AccountId": quote_row["AccountId"],
@@ -278,8 +319,10 @@ def _create_order(
         [{k: v for k, v in row.items()}],
     )
     if not outcome.ok or not outcome.id:
-        raise OrderRefused(
-            f"the order could not be created: {outcome.describe()}", transient=outcome.transient
+        raise RecordError(
+            f"the order could not be created: {outcome.describe()}",
+            field=f"Order.{outcome.fields[0]}" if outcome.fields else None,
+            transient=outcome.transient,
         )
     lines = _select(
         connector, "QuoteLineItem", LINE_FIELDS, f"QuoteId = {quote(quote_row['Id'])} ORDER BY Id"
@@ -300,7 +343,7 @@ def _create_order(
         connector.client, "adding order products", "composite/sobjects", "POST", "OrderItem", items
     ):
         if not item_outcome.ok:
-            raise OrderRefused(
+            raise RecordError(
                 f"order {outcome.id} was created Draft but a product was refused: {item_outcome.describe()}",
                 transient=item_outcome.transient,
             )
@@ -317,18 +360,18 @@ def _change_items(
     wanted = {str(ln.get("Product2Id")): ln for ln in lines}
     added, removed = sorted(set(wanted) - set(existing)), sorted(set(existing) - set(wanted))
     if (added or removed) and status == "Activated":
-        raise OrderRefused(
+        raise RecordError(
             "Salesforce refuses to add or remove products of an activated order (RULES R4, "
             f"ENTITY_IS_LOCKED): order {order_id}, products added {added or 'none'}, removed "
             f"{removed or 'none'}; fix: change the order in Salesforce (deactivate it, or make a new "
             "order), then rerun",
-            "OrderItems",
+            field="OrderItems",
         )
     if added:
-        raise OrderRefused(
+        raise RecordError(
             f"new products for order {order_id} must come from its quote's lines ({added}); fix: add "
             "them to the quote in Salesforce",
-            "OrderItems",
+            field="OrderItems",
         )
     updates = []
     for product, item in existing.items():
@@ -346,9 +389,9 @@ def _change_items(
         connector.client, "updating order products", "composite/sobjects", "PATCH", "OrderItem", updates
     ):
         if not outcome.ok:
-            raise OrderRefused(
+            raise RecordError(
                 f"an order product was refused: {outcome.describe()}",
-                "OrderItems",
+                field="OrderItems",
                 transient=outcome.transient,
             )
     if removed:

@@ -17,31 +17,47 @@ be written to a quote: it fails that record with the rule named.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from connectors.base import WriteRequest, WriteResult
-from connectors.salesforce.batches import send_records
+from connectors.salesforce.batches import COLLECTION_SIZE, send_records
+from connectors.salesforce.children import Child
+from connectors.salesforce.entity import Items, SObjectEntity
 from connectors.salesforce.soql import quote
 
-if TYPE_CHECKING:
-    from connectors.salesforce.connector import SalesforceConnector
+__all__ = ["LINE_FIELDS", "Quotes"]
 
-__all__ = ["prepare"]
+LINE_FIELDS = ("Product2Id", "Description", "Quantity", "UnitPrice", "Discount")
+"""A quote line as SyncHub reads and writes it."""
 
 
-def prepare(
-    connector: SalesforceConnector,
-    creates: list[tuple[int, WriteRequest]],
-    updates: list[tuple[int, WriteRequest]],
+class Quotes(SObjectEntity):
+    name = "quote"
+    native = "Quote"
+    fields = ("Name", "Status", "ExpirationDate", "OpportunityId")
+    # Q2, Q6: account and currency come from the quote's opportunity.
+    read_only = ("QuoteNumber", "GrandTotal", "AccountId", "CurrencyIsoCode", "Pricebook2Id")
+    children = (
+        Child("QuoteLineItems", "QuoteLineItem", "QuoteId", LINE_FIELDS, ("Product2Id",), priced=True),
+    )
+
+    def prepare(
+        self, upserts: Items, updates: Items
+    ) -> tuple[Items, Items, dict[int, dict[str, Any]], dict[int, WriteResult]]:
+        extra, refused = _prepare(self, upserts, updates)
+        return upserts, updates, extra, refused
+
+
+def _prepare(
+    entity: Quotes, creates: Items, updates: Items
 ) -> tuple[dict[int, dict[str, Any]], dict[int, WriteResult]]:
     """Extra fields per new quote (its opportunity and price book), and the records refused."""
-    spec = connector.spec("quote")
+    connector = entity.connector
     refused: dict[int, WriteResult] = {}
     for index, request in updates:
         moved = [k for k in ("AccountId", "CurrencyIsoCode") if k in request.data]
         if moved:
-            refused[index] = connector.refused(
-                spec,
+            refused[index] = entity.refused(
                 request,
                 f"{', '.join(moved)} of a Salesforce quote cannot change: the quote takes them from its "
                 "opportunity (RULES Q2/Q6, INVALID_FIELD_FOR_INSERT_UPDATE); fix: change the opportunity in "
@@ -51,7 +67,7 @@ def prepare(
     book = connector.pricing.standard_book()
     extra: dict[int, dict[str, Any]] = {}
     new: list[tuple[int, WriteRequest, dict[str, Any]]] = []
-    made = _existing(connector, [r.ref for _, r in creates])
+    made = _existing(entity, [r.ref for _, r in creates])
     for index, request in creates:
         if request.ref in made:
             # A create retried after a crash: the upsert updates the quote, and OpportunityId is
@@ -63,11 +79,11 @@ def prepare(
             extra[index] = {"OpportunityId": given, "Pricebook2Id": book}
             continue
         if not request.data.get("AccountId"):
-            refused[index] = connector.refused(
-                spec, request, "a quote needs a customer: its opportunity is the account's", "AccountId"
+            refused[index] = entity.refused(
+                request, "a quote needs a customer: its opportunity is the account's", "AccountId"
             )
             continue
-        new.append((index, request, _opportunity(connector, request, book)))
+        new.append((index, request, _opportunity(entity, request, book)))
     if new:
         outcomes = send_records(
             connector.client,
@@ -81,8 +97,7 @@ def prepare(
             if outcome.ok:
                 extra[index] = {"OpportunityId": outcome.id, "Pricebook2Id": book}
             else:
-                refused[index] = connector.refused(
-                    spec,
+                refused[index] = entity.refused(
                     request,
                     f"its opportunity could not be created: {outcome.describe()}",
                     "OpportunityId",
@@ -91,19 +106,18 @@ def prepare(
     return extra, refused
 
 
-def _existing(connector: SalesforceConnector, refs: list[str]) -> set[str]:
+def _existing(entity: Quotes, refs: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(refs), 200):
-        chunk = refs[start : start + 200]
+    for start in range(0, len(refs), COLLECTION_SIZE):
+        chunk = refs[start : start + COLLECTION_SIZE]
         refs_in = ", ".join(quote(r) for r in chunk)
         soql = f"SELECT Id, SyncHub_Id__c FROM Quote WHERE SyncHub_Id__c IN ({refs_in})"
-        found.update(
-            r["SyncHub_Id__c"] for r in connector.client.query_all("finding quotes made before", soql)
-        )
+        found.update(r["SyncHub_Id__c"] for r in entity.client.query_all("finding quotes made before", soql))
     return found
 
 
-def _opportunity(connector: SalesforceConnector, request: WriteRequest, book: str) -> dict[str, Any]:
+def _opportunity(entity: Quotes, request: WriteRequest, book: str) -> dict[str, Any]:
+    connector = entity.connector
     data = request.data
     stages = connector.schema.picklist("Opportunity", "StageName")
     stage = connector.sf_settings.opportunity_stage

@@ -40,7 +40,10 @@ class SalesforceSettings:
     bulk_threshold: int = 10_000
     limit_share: float = 0.8
     integration_user_id: str | None = None
-    skip_own_changes: bool = True
+    skip_own_changes: bool = False
+    """Incremental reads leave out records the integration user changed last. Off by default: the
+    engine recognises its own writes by value, and a change Salesforce automation makes later under
+    the integration user (an asynchronous flow path, a queued job) would otherwise never be read."""
     max_retries: int = 4
     backoff_seconds: float = 1.0
     timeout_seconds: float = 60.0
@@ -102,7 +105,7 @@ class SalesforceSettings:
             bulk_threshold=int(opt("bulk_threshold", 10_000)),
             limit_share=share,
             integration_user_id=opt("integration_user_id"),
-            skip_own_changes=_flag(opt("skip_own_changes", True)),
+            skip_own_changes=_flag(opt("skip_own_changes", False)),
             max_retries=int(opt("max_retries", 4)),
             backoff_seconds=float(opt("backoff_seconds", 1.0)),
             timeout_seconds=float(opt("timeout_seconds", 60.0)),

@@ -6,10 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
+from simple_salesforce.exceptions import (
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+)
 
-from connectors.base import Cursor, PermanentError, TransientError, WriteRequest
+from connectors.base import Cursor, PermanentError, StopRun, TransientError, WriteRequest
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.client import ApiBudgetExceeded
+from connectors.salesforce.errors import ApiBudgetExceeded, DailyLimitReached
 from tests.emulators.salesforce import SalesforceEmulator
 
 from .conftest import Clock
@@ -164,18 +170,31 @@ def test_compound_cursor_resumes_inside_a_second_shared_by_many_records(
     mark = pages[0].cursor
     assert mark is not None and mark.id == ids[9]
     rest = _all(sf, "customer", since=mark)
-    # Everything from the mark on (the mark itself again: cursors read >=), nothing before it.
-    assert [r.id for r in rest] == ids[9:]
+    # Everything strictly after the mark (the SDK's keyset contract), inside its second too.
+    assert [r.id for r in rest] == ids[10:]
 
 
 def test_own_writes_are_not_read_back_as_changes(
-    sf: SalesforceConnector, emulator: SalesforceEmulator, clock: Clock
+    connect: Callable[..., SalesforceConnector], emulator: SalesforceEmulator, clock: Clock
 ) -> None:
+    sf = connect(skip_own_changes=True)
     start = Cursor(clock.now)
     sf.write_batch("customer", [WriteRequest("create", "c1", {"Name": "Ours"})])
     theirs = emulator.org.insert("Account", {"Name": "Theirs"}, user="005000000000000099")
     assert [r.id for r in _all(sf, "customer", since=start)] == [theirs]
     assert len(_all(sf, "customer")) == 2  # a full read hides nothing
+
+
+def test_by_default_records_the_integration_user_changed_come_back_too(
+    sf: SalesforceConnector, emulator: SalesforceEmulator, clock: Clock
+) -> None:
+    [ours] = sf.write_batch("customer", [WriteRequest("create", "c1", {"Name": "Ours"})])
+    start = Cursor(clock.now)
+    clock.tick()
+    # Salesforce automation running later as the integration user (an asynchronous flow path).
+    emulator.org.update("Account", ours.id or "", {"SyncHub_Legal_Form__c": "GmbH"})
+    [record] = _all(sf, "customer", since=start)
+    assert record.id == ours.id and record.data["SyncHub_Legal_Form__c"] == "GmbH"
 
 
 def test_deletions_come_back_as_tombstones(
@@ -287,13 +306,13 @@ def test_no_new_work_starts_above_the_allowed_share_of_the_daily_api_limit(
     emulator.org.api_used = 49
     _all(sf, "customer")  # 50 of 100 after this call
     calls = len(emulator.requests)
-    [result] = sf.write_batch("customer", [WriteRequest("create", "c1", {"Name": "A"})])
-    # Not a failure of the batch: the record waits, transient, for a run when usage has fallen.
-    assert not result.ok and result.transient
-    assert "of its 100 daily API requests" in (result.error or "") and "50%" in (result.error or "")
+    # No further call of the run can start: the write stops the run (StopRun), naming the usage.
+    with pytest.raises(StopRun, match="of its 100 daily API requests") as stopped:
+        sf.write_batch("customer", [WriteRequest("create", "c1", {"Name": "A"})])
+    assert "50%" in str(stopped.value) and isinstance(stopped.value, ApiBudgetExceeded)
     assert len(emulator.requests) == calls  # refused before any request
-    with pytest.raises(ApiBudgetExceeded, match="of its 100 daily API requests"):
-        _all(sf, "customer")  # a read stops the run
+    with pytest.raises(StopRun, match="of its 100 daily API requests"):
+        _all(sf, "customer")  # a read stops the run too
 
 
 def test_wrong_client_secret_fails_with_a_clear_message(connect: Callable[..., SalesforceConnector]) -> None:
@@ -331,3 +350,48 @@ def test_jwt_bearer_login_signs_an_assertion_the_org_verifies(
     emulator.expire_sessions()
     with pytest.raises(PermanentError, match="invalid assertion"):
         _all(sf, "customer")
+
+
+def test_record_urls_open_the_lightning_record_page_without_a_call(
+    sf: SalesforceConnector, emulator: SalesforceEmulator
+) -> None:
+    assert sf.record_url("customer", "001000000000001AAA") == (
+        "https://emulated.lightning.force.com/lightning/r/Account/001000000000001AAA/view"
+    )
+    # A sales order's id is its accepted quote's; a cost's is its product's.
+    assert sf.record_url("sales_order", "0Q0000000000001AAA") == (
+        "https://emulated.lightning.force.com/lightning/r/Quote/0Q0000000000001AAA/view"
+    )
+    assert (sf.record_url("product_cost", "01t000000000001AAA") or "").endswith(
+        "/r/Product2/01t000000000001AAA/view"
+    )
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (
+            SalesforceGeneralError("u", 503, "r", [{"errorCode": "SERVER_UNAVAILABLE", "message": "m"}]),
+            TransientError,
+        ),
+        (SalesforceGeneralError("u", 429, "r", [{"errorCode": "REQUEST_LIMIT_EXCEEDED"}]), TransientError),
+        (
+            SalesforceRefusedRequest("u", 403, "r", [{"errorCode": "REQUEST_LIMIT_EXCEEDED"}]),
+            DailyLimitReached,
+        ),
+        (SalesforceRefusedRequest("u", 403, "r", [{"errorCode": "INSUFFICIENT_ACCESS"}]), PermanentError),
+        (SalesforceMalformedRequest("u", 400, "r", [{"errorCode": "MALFORMED_QUERY"}]), PermanentError),
+        (requests.ReadTimeout("read timed out"), TransientError),
+        (requests.ConnectionError("refused"), TransientError),
+        (ValueError("Expecting value: line 1 column 1"), TransientError),
+        (KeyError("records"), PermanentError),
+    ],
+    ids=["503", "429", "daily-limit", "403", "400", "timeout", "connection", "not-json", "other"],
+)
+def test_client_library_exceptions_are_classified(
+    sf: SalesforceConnector, raised: Exception, expected: type[Exception]
+) -> None:
+    got = sf.classify(raised)
+    assert type(got) is expected, (type(got), got)
+    assert isinstance(got, StopRun) == (expected is DailyLimitReached)

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from connectors.base import Cursor, WriteRequest
+from connectors.base import ConnectionSettings, Cursor, StopRun, WriteRequest
+from connectors.memory import MemoryConnector, MemoryDatabase
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.client import DailyLimitReached
+from connectors.salesforce.errors import DailyLimitReached
+from sync_engine.flows import run_flow
 from tests.emulators.salesforce import OrgShape, SalesforceEmulator
+from tests.memory_samples import native_customer
 
 from .conftest import Clock
+from .e2e_helpers import FAST_RETRY, open_store, write_config
 
 SALESPERSON = "005000000000042AAA"
 
@@ -278,8 +283,45 @@ def test_the_daily_limit_stops_the_run_without_retries(
     with pytest.raises(DailyLimitReached, match="daily API request limit is reached"):
         _all(sf, "customer")
     assert len(emulator.requests) == calls + 1  # one refused call, no retry
-    [result] = sf.write_batch("customer", [WriteRequest("create", "c", {"Name": "A"})])
-    assert not result.ok and result.transient and len(emulator.requests) == calls + 1
+    # The engine ends the run at once on StopRun; later calls send nothing.
+    with pytest.raises(StopRun, match="daily API request limit is reached"):
+        sf.write_batch("customer", [WriteRequest("create", "c", {"Name": "A"})])
+    assert len(emulator.requests) == calls + 1
+
+
+def test_the_daily_limit_ends_the_engines_run_at_once_and_the_next_run_resends_safely(
+    sf: SalesforceConnector, emulator: SalesforceEmulator, tmp_path: Path
+) -> None:
+    erp = MemoryConnector(ConnectionSettings("memory", host=f"erp-limit-{tmp_path.name}"))
+    for start in (0, 125):
+        requests = [
+            WriteRequest("create", f"c{i}", native_customer(f"Kunde {i}")) for i in range(start, start + 125)
+        ]
+        assert all(r.ok for r in erp.write_batch("customer", requests))
+    flow = {"entity": "customer", "erp": "erp", "crm": "salesforce", "direction": "erp_to_crm"}
+    flow |= {"match_keys": [["name"]]}
+    systems = {"erp": {"connector": "memory"}, "salesforce": {"connector": "salesforce"}}
+    config = write_config(tmp_path, systems, {"customers": flow})
+    store = open_store(config)
+    connectors = {"erp": erp, "crm": sf}
+    # The allowance runs out at the second collection of accounts: the first 200 stay written.
+    emulator.inject("daily_limit", path_contains="composite/sobjects/Account/", skip=1)
+    with pytest.raises(StopRun, match="daily API request limit is reached"):
+        run_flow(config, "customers", store, connectors=connectors, retry=FAST_RETRY)
+    refused = max(i for i, (_, path) in enumerate(emulator.requests) if "sobjects/Account/" in path)
+    assert refused == len(emulator.requests) - 1  # the run ended there: no retry, no further call
+    [run] = store.list_runs(flow="customers")
+    assert run.status == "failed" and "daily API request limit" in (run.error or "")
+    assert len(emulator.org.records["Account"]) == 200
+
+    emulator.org.api_used = 0  # the rolling 24 hours have passed
+    fresh = SalesforceConnector(sf.settings, {"session": sf.client.session})
+    report = run_flow(config, "customers", store, connectors={"erp": erp, "crm": fresh}, retry=FAST_RETRY)
+    assert report.status == "success", report.error
+    accounts = emulator.org.records["Account"].values()
+    assert sorted(a["Name"] for a in accounts) == sorted(f"Kunde {i}" for i in range(250))  # none twice
+    store.close()
+    MemoryDatabase.forget(f"erp-limit-{tmp_path.name}")
 
 
 @pytest.mark.parametrize("outcome", ["failed", "timeout"])
@@ -347,3 +389,23 @@ def test_server_time_follows_the_orgs_clock_not_ours(sf: SalesforceConnector, cl
     _all(sf, "customer")
     now = sf.server_time()
     assert now is not None and abs((now - clock.now).total_seconds()) < 5  # the org runs a day behind us
+
+
+def test_deleting_a_product_cost_clears_the_cost_and_keeps_the_product(
+    sf: SalesforceConnector, emulator: SalesforceEmulator
+) -> None:
+    product = _product(sf, "bolt")
+    cost = {
+        "Id": product,
+        "SyncHub_Cost__c": 4.5,
+        "SyncHub_Cost_Method__c": "FIFO",
+        "SyncHub_Cost_Date__c": "2026-01-31",
+    }
+    [created] = sf.write_batch("product_cost", [WriteRequest("create", "cost-1", cost)])
+    assert created.ok and created.id == product, created.error
+    [deleted] = sf.write_batch("product_cost", [WriteRequest("delete", "cost-1", {}, product)])
+    assert deleted.ok, deleted.error
+    saved = emulator.org.records["Product2"][product]  # the product stays, without its cost
+    assert (saved["Name"], saved["SyncHub_Cost__c"], saved["SyncHub_Cost_Id__c"]) == ("bolt", None, None)
+    assert sf.read_by_ids("product_cost", [product]) == [] and list(sf.list_ids("product_cost")) == []
+    assert [r.id for r in _all(sf, "product")] == [product]

@@ -10,10 +10,14 @@ from tests.connectors.conformance.subjects.memory import (  # noqa: F401 - fixtu
     subject_memory_cursor,
     subject_memory_snapshot,
 )
+from tests.connectors.conformance.subjects.salesforce import SALESFORCE_SUBJECTS
+
+globals().update(SALESFORCE_SUBJECTS)  # every entity on every org shape: fixtures made in a loop
 
 SUBJECTS = [
     "memory_cursor",
     "memory_snapshot",
+    *(name.removeprefix("subject_") for name in SALESFORCE_SUBJECTS),
 ]
 
 

@@ -153,7 +153,8 @@ class SalesforceEmulator:
         skip: int = 0,
     ) -> None:
         """The next ``times`` matching requests (after ``skip`` of them) fail with ``kind``: an HTTP
-        status (400 = the request refused as a whole) or ``"timeout"``."""
+        status (400 = the request refused as a whole), ``"timeout"``, or ``"daily_limit"`` (the org's
+        daily allowance runs out at that request: it and every later one get 403 REQUEST_LIMIT_EXCEEDED)."""
         self.faults.extend(Fault(kind, path_contains, retry_after, skip) for _ in range(times))
 
     # -- WSGI ----------------------------------------------------------------------------------------
@@ -196,6 +197,9 @@ class SalesforceEmulator:
                 del self.faults[i]
                 if fault.kind == "timeout":
                     raise InjectedTimeout(path)
+                if fault.kind == "daily_limit":
+                    self.org.api_used = self.org.api_limit  # the usage check below refuses it (G4)
+                    return None
                 status = int(fault.kind)
                 if status == 401:
                     self.expire_sessions()
