@@ -16,8 +16,9 @@ def display_name(entity: str, snapshot: dict[str, Any] | None) -> str | None:
     if entity == "product":
         sku, name = text(snapshot.get("sku")), text(snapshot.get("name"))
         return f"{sku} · {name}" if sku and name else sku or name
-    if entity in ("quote", "sales_order"):
-        return text(snapshot.get("number")) or text(snapshot.get("quote_reference"))
+    if entity in ("quote", "sales_order"):  # an order by the ERP's number and the CRM quote it came from
+        number, quote = text(snapshot.get("number")), text(snapshot.get("quote_reference"))
+        return f"{number} · {quote}" if number and quote and number != quote else number or quote
     if entity == "complaint":
         return text(snapshot.get("subject"))
     return None

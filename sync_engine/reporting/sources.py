@@ -14,7 +14,7 @@ from typing import Any
 
 from sync_engine.config import Config
 from sync_engine.reporting.margin import CostFact, LineFact, OrderFact
-from sync_engine.reporting.names import display_name, text
+from sync_engine.reporting.names import display_name
 from sync_engine.store import Store
 from sync_engine.store.records import LinkRecord
 
@@ -65,7 +65,7 @@ def _order(link: LinkRecord) -> OrderFact:
     )
     return OrderFact(
         order_id=link.canonical_id,
-        number=text(snap.get("number")) or text(snap.get("quote_reference")),
+        number=display_name("sales_order", snap),
         customer_id=str(snap["customer_id"]),
         currency=str(snap["currency"]),
         status=str(snap.get("status") or "draft"),

@@ -156,3 +156,14 @@ def test_synchub_report_margin_equals_the_hand_calculation(world: OpsWorld) -> N
     assert "SO-1001" in table_out.stdout and "SO-1003" not in table_out.stdout  # the draft is no sale
     bad = runner.invoke(app, ["report", "margin", "--by", "region", "-c", str(world.config_path)])
     assert bad.exit_code != 0 and "customer, product or order" in bad.output
+
+
+def test_records_are_named_as_people_know_them() -> None:
+    from sync_engine.reporting.names import display_name
+
+    assert display_name("customer", {"name": "  Acme GmbH "}) == "Acme GmbH"
+    assert display_name("product", {"sku": "PMP-100", "name": "Pump"}) == "PMP-100 · Pump"
+    assert display_name("sales_order", {"number": "SO 7", "quote_reference": "EST-12"}) == "SO 7 · EST-12"
+    assert display_name("sales_order", {"number": None, "quote_reference": "EST-12"}) == "EST-12"
+    assert display_name("complaint", {"subject": "leaking pump"}) == "leaking pump"
+    assert display_name("customer", {"name": ""}) is None and display_name("customer", None) is None
