@@ -93,15 +93,20 @@ def client(world: OpsWorld, app_parts: dict[str, Any]) -> Iterator[TestClient]:
     state.pool.close()
 
 
+def session(token: str) -> dict[str, str]:
+    """The Airflow UI's session cookie, sent as a browser sends it."""
+    return {"Cookie": f"_token={token}"}
+
+
 def get(client: TestClient, token: str, path: str, **params: Any) -> Any:
-    response = client.get(PREFIX + path, params=params, cookies={"_token": token})
+    response = client.get(PREFIX + path, params=params, headers=session(token))
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def post(client: TestClient, token: str, path: str, body: dict[str, Any], user: str = "admin") -> Any:
     response = client.post(
-        PREFIX + path, json=body, cookies={"_token": token}, headers={CSRF_HEADER: make_token(SECRET, user)}
+        PREFIX + path, json=body, headers={**session(token), CSRF_HEADER: make_token(SECRET, user)}
     )
     assert response.status_code == 200, response.text
     return response.json()
@@ -129,22 +134,17 @@ def test_anonymous_and_forged_requests_are_refused_on_every_route(
     forged = tokens["admin"][:-4] + ("AAAA" if not tokens["admin"].endswith("AAAA") else "BBBB")
     method = "POST" if path in dict(POSTS) else "GET"
     body = dict(POSTS).get(path)
-    for headers, cookies in (
-        ({}, {}),
-        ({"Authorization": f"Bearer {forged}"}, {}),
-        ({}, {"_token": "not-a-jwt"}),
-    ):
-        response = client.request(method, PREFIX + path, json=body, headers=headers, cookies=cookies)
-        assert response.status_code == 401, (path, headers, cookies, response.text)
+    for headers in ({}, {"Authorization": f"Bearer {forged}"}, session("not-a-jwt"), session(forged)):
+        response = client.request(method, PREFIX + path, json=body, headers=headers)
+        assert response.status_code == 401, (path, headers, response.text)
 
 
 @pytest.mark.parametrize(("path", "body"), POSTS)
 def test_changes_without_the_users_csrf_token_are_refused(
     client: TestClient, tokens: dict[str, str], world: OpsWorld, path: str, body: dict[str, Any]
 ) -> None:
-    cookies = {"_token": tokens["admin"]}
-    for headers in ({}, {CSRF_HEADER: "1.forged"}, {CSRF_HEADER: make_token(SECRET, "viewer")}):
-        response = client.post(PREFIX + path, json=body, cookies=cookies, headers=headers)
+    for csrf in ({}, {CSRF_HEADER: "1.forged"}, {CSRF_HEADER: make_token(SECRET, "viewer")}):
+        response = client.post(PREFIX + path, json=body, headers={**session(tokens["admin"]), **csrf})
         assert response.status_code == 403, response.text
     assert world.store.count_conflicts(status="open") == 3
     assert world.store.count_dead_letters(status="open") == 1
@@ -225,7 +225,7 @@ def test_conflicts_filter_sort_and_page(client: TestClient, tokens: dict[str, st
     assert [r["id"] for r in old["rows"]] == [ids[0]]
     assert old["rows"][0]["age_seconds"] >= 3 * 86400 - 5
     for bad in ({"sort": "reason; drop table"}, {"page": 0}, {"page_size": 1000}, {"older_than": "soon"}):
-        response = client.get(f"{PREFIX}/api/conflicts", params=bad, cookies={"_token": token})
+        response = client.get(f"{PREFIX}/api/conflicts", params=bad, headers=session(token))
         assert response.status_code == 400, bad
 
 
@@ -269,8 +269,7 @@ def test_an_entered_value_is_parsed_as_json_or_kept_as_text(
     response = client.post(
         f"{PREFIX}/api/conflicts/resolve",
         json={"ids": [first], "choice": "value"},
-        cookies={"_token": tokens["admin"]},
-        headers={CSRF_HEADER: make_token(SECRET, "admin")},
+        headers={**session(tokens["admin"]), CSRF_HEADER: make_token(SECRET, "admin")},
     )
     assert response.status_code == 400
 
@@ -348,9 +347,7 @@ def test_charts_count_synced_records_conflicts_and_dead_letters_per_hour(
     assert sum(data["series"]["orders"]["synced"]) == 4
     assert len(data["durations"]["customers"]) == 2
     assert len(get(client, tokens["admin"], "/api/charts", bucket="day")["starts"]) == 30
-    response = client.get(
-        f"{PREFIX}/api/charts", params={"bucket": "week"}, cookies={"_token": tokens["admin"]}
-    )
+    response = client.get(f"{PREFIX}/api/charts", params={"bucket": "week"}, headers=session(tokens["admin"]))
     assert response.status_code == 400
 
 
@@ -372,7 +369,7 @@ def test_margin_by_customer_equals_the_hand_calculation_and_exports_csv(
     orders = {r["label"]: r for r in get(client, tokens["admin"], "/api/margin", by="order")["rows"]}
     assert orders["SO-1001"]["customer"] == "北京华信科技有限公司" and "SO-1003" not in orders
     response = client.get(
-        f"{PREFIX}/api/margin.csv", params={"by": "product"}, cookies={"_token": tokens["admin"]}
+        f"{PREFIX}/api/margin.csv", params={"by": "product"}, headers=session(tokens["admin"])
     )
     assert response.headers["content-disposition"] == 'attachment; filename="synchub-margin-by-product.csv"'
     table = {r["product"]: r for r in csv.DictReader(io.StringIO(response.text))}
@@ -382,10 +379,10 @@ def test_margin_by_customer_equals_the_hand_calculation_and_exports_csv(
 def test_the_page_script_is_served_once_built(
     client: TestClient, tokens: dict[str, str], app_parts: dict[str, Any]
 ) -> None:
-    missing = client.get(f"{PREFIX}/ui/ops.js", cookies={"_token": tokens["viewer"]})
+    missing = client.get(f"{PREFIX}/ui/ops.js", headers=session(tokens["viewer"]))
     assert missing.status_code == 503 and ".ci/setup" in missing.text
     app_parts["bundle"].write_text("globalThis.AirflowPlugin = () => null;\n")
-    served = client.get(f"{PREFIX}/ui/ops.js", cookies={"_token": tokens["viewer"]})
+    served = client.get(f"{PREFIX}/ui/ops.js", headers=session(tokens["viewer"]))
     assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
 
 
