@@ -6,13 +6,15 @@ finds changes by comparing snapshot hashes. Writes go one record per call (the A
 endpoint); one refused record is reported in its :class:`WriteResult` and the rest go on.
 
 Connection: ``bottlecrm://:TOKEN@host:port/?scheme=http&timeout=30`` or an Airflow Connection
-(host, port, password = personal access token, extra ``scheme``, ``timeout``, ``org``).
+(host, port, password = personal access token, extra ``scheme``, ``timeout``, ``org``, ``web_url``:
+where people open BottleCRM's web app, a separate site from the API; without it no record links).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from connectors.base import (
     Capabilities,
@@ -35,6 +37,15 @@ from connectors.bottlecrm.products import Products
 from connectors.bottlecrm.resource import Resource, SessionInfo
 
 __all__ = ["BottleCrmConnector"]
+
+# Pages of BottleCRM's web app per entity. Estimates (quotes, accepted ones = sales orders) have no
+# page of their own there (only the list), so they get no link.
+WEB_PAGES = {
+    "customer": "accounts/{id}",
+    "complaint": "cases/{id}",
+    "product": "invoices/products/{id}/edit",
+    "product_cost": "invoices/products/{id}/edit",
+}
 
 RESOURCES: dict[str, type[Resource]] = {
     "customer": Customers,
@@ -128,6 +139,14 @@ class BottleCrmConnector(Connector):
             return WriteResult(
                 ref=request.ref, ok=False, id=request.id, error=f"{who}: {exc}", transient=True
             )
+
+    def record_url(self, entity: str, record_id: str) -> str | None:
+        """The record's page in BottleCRM's web app at the ``web_url`` option, where it has one."""
+        base = self.options.get("web_url") or self.settings.extra.get("web_url")
+        page = WEB_PAGES.get(entity)
+        if not base or page is None:
+            return None
+        return f"{str(base).rstrip('/')}/{page.format(id=quote(str(record_id), safe=''))}"
 
     def close(self) -> None:
         self.client.close()

@@ -9,7 +9,8 @@ write batch: meant for demo-sized data shared between processes, not for benchma
 
 Options that make it behave like a real system for tests: ``rules`` (per entity ``required`` fields
 and ``max_length``, refused per record), ``fills`` (per entity, fields it fills in on create when
-left empty, as Tryton sets a party's company currency), and the database's fault plan.
+left empty, as Tryton sets a party's company currency), ``record_url`` (a pattern with ``{entity}``
+and ``{id}``, as if the system had a UI to link to), and the database's fault plan.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from connectors.base import (
     Capabilities,
@@ -179,6 +181,10 @@ class MemoryEntity(Entity):
         # deleting what is already gone is a success: retries are safe
         self.table.remove(record_id, self.connector.db.clock())
 
+    def record_url(self, record_id: str) -> str | None:
+        pattern = self.connector.url_pattern
+        return pattern.format(entity=self.name, id=quote(record_id, safe="")) if pattern else None
+
     def _check_rules(self, data: Mapping[str, Any], *, creating: bool) -> None:
         """The system's own validation (``options["rules"]``): required fields and maximum lengths."""
         rules = self.connector.rules.get(self.name)
@@ -230,6 +236,7 @@ class MemoryConnector(Connector):
         )
         self.rules: Mapping[str, Mapping[str, Any]] = self._option("rules", {})
         self.fills: Mapping[str, Mapping[str, Any]] = self._option("fills", {})
+        self.url_pattern: str | None = self._option("record_url", None)
         self.db = MemoryDatabase.named(settings.host or settings.schema or "memory")
         path = self._option("path", None)
         if path:

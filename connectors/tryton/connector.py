@@ -3,7 +3,8 @@
 Connection: ``tryton://<user>:<password>@<host>:<port>/<database>?scheme=https&timeout=30``.
 Options (system ``options`` in synchub.yaml, or URI query): ``accept_warnings`` (press buttons
 again after a UserWarning such as a credit-limit warning), ``tax_identifier_type``,
-``product_type``, ``invoice_method``, ``complaint_type``.
+``product_type``, ``invoice_method``, ``complaint_type``, ``web_url`` (where people open the Tryton
+web client; default the server's own address, where trytond serves it when installed).
 
 Each record is written in its own transaction (one RPC call), so a bad record fails alone; plain
 creates go in one call per batch and fall back to one call per record when that call fails.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from connectors.base import (
     Capabilities,
@@ -65,8 +67,9 @@ class TrytonConnector(Connector):
         scheme = str(merged.get("scheme", "http"))
         host = settings.host or "127.0.0.1"
         port = settings.port or 8000
+        self.server_url = f"{scheme}://{host}:{port}"
         self.client = TrytonClient(
-            f"{scheme}://{host}:{port}",
+            self.server_url,
             settings.schema,
             settings.login or "admin",
             settings.password or "",
@@ -83,6 +86,14 @@ class TrytonConnector(Connector):
                 raise PermanentError(f"the tryton connector has no entity {entity!r} (it has: {known})")
             self._adapters[entity] = cls(self.client, self.refs, self.options)
         return self._adapters[entity]
+
+    def record_url(self, entity: str, record_id: str) -> str | None:
+        """The record's form in the Tryton web client: ``<web_url>/#<database>/model/<model>/<id>``."""
+        cls = ADAPTERS.get(entity)
+        if cls is None or not str(record_id).isdigit():
+            return None
+        base = str(self.options.get("web_url") or self.server_url).rstrip("/")
+        return f"{base}/#{quote(str(self.settings.schema), safe='')}/model/{cls.model}/{record_id}"
 
     # -- reads -------------------------------------------------------------------------------------
     def read_changes(self, entity: str, since: Cursor | None, *, page_size: int = 500) -> Iterator[Page]:

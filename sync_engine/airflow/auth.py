@@ -3,7 +3,8 @@
 Airflow does not protect plugin FastAPI apps, so every route depends on :class:`AirflowAuthorizer`:
 the JWT comes from the ``Authorization: Bearer`` header or the UI's ``_token`` cookie, is validated
 by the configured auth manager, and the user needs read access to the SyncHub view; resolving a
-conflict or retrying a dead letter also needs edit access to the flow's DAG.
+conflict or retrying a dead letter also needs edit access to the flow's DAG, and the page offers to
+run a flow's DAG only to users Airflow lets trigger it (Airflow checks again when it is triggered).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Authorizer(Protocol):
     async def authenticate(self, token: str) -> Viewer | None: ...
     def can_view(self, viewer: Viewer) -> bool: ...
     def can_edit(self, viewer: Viewer, dag_id: str) -> bool: ...
+    def can_trigger(self, viewer: Viewer, dag_id: str) -> bool: ...
 
 
 class AirflowAuthorizer:
@@ -58,6 +60,18 @@ class AirflowAuthorizer:
         return bool(
             manager.is_authorized_custom_view(method="POST", resource_name=VIEW_NAME, user=viewer.raw)
             and manager.is_authorized_dag(method="PUT", details=DagDetails(id=dag_id), user=viewer.raw)
+        )
+
+    def can_trigger(self, viewer: Viewer, dag_id: str) -> bool:
+        from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+
+        return bool(
+            self._manager().is_authorized_dag(
+                method="POST",
+                access_entity=DagAccessEntity.RUN,
+                details=DagDetails(id=dag_id),
+                user=viewer.raw,
+            )
         )
 
 

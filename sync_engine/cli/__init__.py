@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from sync_engine import __version__
-from sync_engine.cli import conflicts, db, deadletters, locks
+from sync_engine.cli import conflicts, db, deadletters, locks, report
 from sync_engine.cli.config_cmds import init, validate
 from sync_engine.cli.run import run
 from sync_engine.cli.status import status
@@ -64,6 +64,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(conflicts.app, name="conflicts")
 app.add_typer(deadletters.app, name="deadletters")
 app.add_typer(locks.app, name="locks")
+app.add_typer(report.app, name="report")
 
 try:  # written by the mapping layer; the CLI works without it (but a broken module must not hide)
     from sync_engine.cli.mappings import app as mappings_app

@@ -296,3 +296,10 @@ def test_opening_a_file_replaces_what_the_process_held(host: str, tmp_path: Path
     again = connect(host, path=str(path))
     assert [r["name"] for r in again.db.all("customer").values()] == ["A"]
     assert again.write_batch("customer", [create("B")])[0].id == "C000002"  # numbering continues
+
+
+def test_record_urls_follow_the_configured_pattern_with_the_id_escaped(host: str) -> None:
+    conn = connect(host, record_url="https://erp.example/{entity}/{id}")
+    assert conn.record_url("customer", "C 1/2") == "https://erp.example/customer/C%201%2F2"
+    assert conn.record_url("sales_order", "S9") == "https://erp.example/sales_order/S9"
+    assert connect(host).record_url("customer", "C1") is None

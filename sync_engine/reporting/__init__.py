@@ -1,0 +1,1 @@
+"""Reports computed from what SyncHub synced (pure computations and their store sources)."""
