@@ -547,7 +547,9 @@ class Connector(abc.ABC):
 
     def record_url(self, entity: str, record_id: str) -> str | None:
         """Where a person sees this record in the system's own UI (the ops page links to it)."""
-        return self.entity(entity).record_url(record_id) if self.entity_types else None
+        if not self.entity_types or entity not in {cls.name for cls in self.entity_types}:
+            return None
+        return self.entity(entity).record_url(record_id)
 
     def close(self) -> None:  # noqa: B027 - optional hook, most connectors hold nothing to release
         """Release sessions and sockets."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from connectors.bottlecrm.entity import BottleCrmEntity, pick, ref_id
 from connectors.bottlecrm.paging import scan
-from connectors.bottlecrm.resource import Resource, pick, ref_id
 
 __all__ = ["CASE_FIELDS", "Cases"]
 
@@ -30,8 +30,9 @@ def _list_page(body: Any) -> tuple[list[dict[str, Any]], int]:
     return list(body.get("cases") or []), int(body.get("cases_count") or 0)
 
 
-class Cases(Resource):
-    entity = "complaint"
+class Cases(BottleCrmEntity):
+    name = "complaint"
+    native = "case"
 
     def scan(self, page_size: int) -> Iterator[list[dict[str, Any]]]:
         pages = scan(
@@ -42,16 +43,16 @@ class Cases(Resource):
         for rows in pages:
             yield [_native(row) for row in rows]
 
-    def fetch(self, record_id: str) -> dict[str, Any] | None:
+    def fetch_one(self, record_id: str) -> dict[str, Any] | None:
         body = self._get_or_none(f"cases/{record_id}/")
         if not body:
             return None
         return _native(body.get("cases_obj") or body.get("case_obj") or body)
 
-    def create(self, data: dict[str, Any]) -> str:
+    def create(self, data: dict[str, Any], ref: str) -> str:
         body = {k: v for k, v in data.items() if k in WRITABLE}
         # BottleCRM wants an assignee, and lists for contacts and teams, on every case.
-        body = {"assigned_to": [self.session.profile_id], "contacts": [], "teams": [], **body}
+        body = {"assigned_to": [self.connector.profile_id], "contacts": [], "teams": [], **body}
         body.setdefault("case_type", "Problem")
         reply = self.client.call("POST", "cases/", json=body)
         return str(reply["id"])

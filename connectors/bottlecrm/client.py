@@ -1,9 +1,10 @@
 """The HTTP face of BottleCRM's REST API: one session, bearer token, errors sorted by who can fix them.
 
 A whole call that fails for reasons outside the request (timeouts, connection refused, HTTP 429 and
-5xx) raises :class:`TransientError`; bad credentials raise :class:`PermanentError`. A 4xx that is about
-the request itself (validation, a missing record) comes back as an :class:`ApiRefusal` so the caller
-can report it against that one record and go on with the batch.
+5xx) raises :class:`TransientError`; bad credentials raise :class:`StopRun` (a :class:`PermanentError`:
+no call of the run can succeed with them). A 4xx that is about the request itself (validation, a
+missing record) comes back as an :class:`ApiRefusal` so the caller can report it against that one
+record and go on with the batch.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import requests
 
-from connectors.base import ConnectionSettings, PermanentError, TransientError
+from connectors.base import ConnectionSettings, PermanentError, StopRun, TransientError
 
 __all__ = ["ApiRefusal", "BottleCrmClient"]
 
@@ -91,7 +92,7 @@ class BottleCrmClient:
         if status in (401, 403):
             # A wrong or revoked token answers 403 too ("Organization context is required").
             reason, _ = _refusal(body, f"HTTP {status} {reply.reason}")
-            raise PermanentError(
+            raise StopRun(
                 f"BottleCRM refused {method} {path} ({status}: {reason}); check the access token in the "
                 "connection's password (a personal access token of an org admin, POST /api/profile/tokens/)"
             )

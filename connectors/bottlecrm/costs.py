@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors.bottlecrm.client import ApiRefusal
-from connectors.bottlecrm.resource import Resource
+from connectors.bottlecrm.entity import BottleCrmEntity
 
 __all__ = ["COST_FIELDS", "ProductCosts", "join_description", "split_description"]
 
@@ -63,18 +63,19 @@ def _native(product: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-class ProductCosts(Resource):
-    entity = "product_cost"
+class ProductCosts(BottleCrmEntity):
+    name = "product_cost"
+    native = "product description"
 
     def scan(self, page_size: int) -> Iterator[list[dict[str, Any]]]:
         for rows in self._scan_list("invoices/products/", {}, page_size):
             yield [record for record in map(_native, rows) if record is not None]
 
-    def fetch(self, record_id: str) -> dict[str, Any] | None:
+    def fetch_one(self, record_id: str) -> dict[str, Any] | None:
         body = self._get_or_none(f"invoices/products/{record_id}/")
         return _native(body) if body else None
 
-    def create(self, data: dict[str, Any]) -> str:
+    def create(self, data: dict[str, Any], ref: str) -> str:
         """A cost is created on its product (``product``): the product's id is the cost's id."""
         product_id = data.get("product")
         if not product_id:

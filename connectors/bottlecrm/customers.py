@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors.bottlecrm.client import ApiRefusal
+from connectors.bottlecrm.entity import BottleCrmEntity, pick
 from connectors.bottlecrm.paging import ListPage, scan
-from connectors.bottlecrm.resource import Resource, pick
 
 __all__ = ["ACCOUNT_FIELDS", "ADDRESS_FIELDS", "CONTACT_FIELDS", "Customers"]
 
@@ -72,8 +72,9 @@ def _flat(data: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-class Customers(Resource):
-    entity = "customer"
+class Customers(BottleCrmEntity):
+    name = "customer"
+    native = "account"
 
     def scan(self, page_size: int) -> Iterator[list[dict[str, Any]]]:
         by_account = self._contacts_by_account(page_size)
@@ -102,7 +103,7 @@ class Customers(Resource):
                     grouped[str(account["id"])].append(_native_contact(contact))
         return grouped
 
-    def fetch(self, record_id: str) -> dict[str, Any] | None:
+    def fetch_one(self, record_id: str) -> dict[str, Any] | None:
         body = self._get_or_none(f"accounts/{record_id}/")
         if not body:
             return None
@@ -110,7 +111,7 @@ class Customers(Resource):
         contacts = [_native_contact(c) for c in body.get("contacts") or []]
         return _native_account(account, contacts)
 
-    def create(self, data: dict[str, Any]) -> str:
+    def create(self, data: dict[str, Any], ref: str) -> str:
         reply = self.client.call("POST", "accounts/", json=_flat(data))
         account_id = str(reply["id"])
         try:
@@ -127,13 +128,13 @@ class Customers(Resource):
         if body:
             self.client.call("PATCH", f"accounts/{record_id}/", json=body)
         if "contacts" in data:
-            current = self.fetch(record_id)
+            current = self.fetch_one(record_id)
             if current is None:
                 raise ApiRefusal(404, f"account {record_id} no longer exists in BottleCRM")
             self._sync_contacts(record_id, current["contacts"], data.get("contacts") or [])
 
     def delete(self, record_id: str) -> None:
-        current = self.fetch(record_id)
+        current = self.fetch_one(record_id)
         self._delete(f"accounts/{record_id}/")
         for contact in (current or {}).get("contacts", []):
             self._delete(f"contacts/{contact['id']}/")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors.bottlecrm.client import ApiRefusal
-from connectors.bottlecrm.resource import Resource, pick, ref_id
+from connectors.bottlecrm.entity import BottleCrmEntity, pick, ref_id
 
 __all__ = ["ERP_FIELDS", "Quotes", "SalesOrders"]
 
@@ -58,20 +58,21 @@ def _line_body(line: dict[str, Any], order: int) -> dict[str, Any]:
     return {**body, "order": order}
 
 
-class Quotes(Resource):
-    entity = "quote"
+class Quotes(BottleCrmEntity):
+    name = "quote"
+    native = "estimate"
     status_filter: str | None = None
 
     def scan(self, page_size: int) -> Iterator[list[dict[str, Any]]]:
         params = {"status": self.status_filter} if self.status_filter else {}
         for rows in self._scan_list("invoices/estimates/", params, page_size):
-            full = [self.fetch(str(row["id"])) for row in rows]
+            full = [self.fetch_one(str(row["id"])) for row in rows]
             yield [record for record in full if record is not None and self._wanted(record)]
 
     def _wanted(self, record: dict[str, Any]) -> bool:
         return self.status_filter is None or record.get("status") == self.status_filter
 
-    def fetch(self, record_id: str) -> dict[str, Any] | None:
+    def fetch_one(self, record_id: str) -> dict[str, Any] | None:
         body = self._get_or_none(f"invoices/estimates/{record_id}/")
         if not body:
             return None
@@ -88,7 +89,7 @@ class Quotes(Resource):
             body["line_items"] = [_line_body(line, i) for i, line in enumerate(data["line_items"] or [])]
         return body
 
-    def create(self, data: dict[str, Any]) -> str:
+    def create(self, data: dict[str, Any], ref: str) -> str:
         body = self._body(data)
         body.setdefault("title", f"Quote {data.get('estimate_number') or ''}".strip())
         if "contact_id" not in body and body.get("account_id"):
@@ -121,7 +122,7 @@ class Quotes(Resource):
             self.client.call("POST", f"invoices/estimates/{record_id}/send/")
         elif status not in (None, "Draft", "Sent", "Viewed"):
             # Accepting, declining and expiring are the customer's and BottleCRM's own moves.
-            current = self.fetch(record_id)
+            current = self.fetch_one(record_id)
             if current is not None and current.get("status") != status:
                 raise ApiRefusal(
                     400,
@@ -137,11 +138,13 @@ class Quotes(Resource):
 class SalesOrders(Quotes):
     """Accepted estimates; writes carry back only what the ERP knows (``erp``: order number, statuses)."""
 
-    entity = "sales_order"
+    name = "sales_order"
+    native = "accepted estimate"
+    can_delete = False  # issued: decline it in BottleCRM instead
     status_filter = "Accepted"
     _fields_ready = False
 
-    def create(self, data: dict[str, Any]) -> str:
+    def create(self, data: dict[str, Any], ref: str) -> str:
         raise ApiRefusal(
             400,
             "BottleCRM has no sales orders of its own: an order here is an accepted estimate, so create "
@@ -161,11 +164,6 @@ class SalesOrders(Quotes):
         if erp:
             self._ensure_custom_fields()
             self.client.call("PUT", f"invoices/estimates/{record_id}/", json={"custom_fields": erp})
-
-    def delete(self, record_id: str) -> None:
-        raise ApiRefusal(
-            400, "an accepted BottleCRM estimate is not deleted by SyncHub; decline or archive it"
-        )
 
     def _ensure_custom_fields(self) -> None:
         """Define the ``erp_*`` custom fields on estimates (once per org, admin rights needed)."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors.bottlecrm.costs import join_description, split_description
-from connectors.bottlecrm.resource import Resource, pick
+from connectors.bottlecrm.entity import BottleCrmEntity, pick
 
 __all__ = ["PRODUCT_FIELDS", "Products"]
 
@@ -19,18 +19,19 @@ def _native(product: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-class Products(Resource):
-    entity = "product"
+class Products(BottleCrmEntity):
+    name = "product"
+    native = "product"
 
     def scan(self, page_size: int) -> Iterator[list[dict[str, Any]]]:
         for rows in self._scan_list("invoices/products/", {}, page_size):
             yield [_native(row) for row in rows]
 
-    def fetch(self, record_id: str) -> dict[str, Any] | None:
+    def fetch_one(self, record_id: str) -> dict[str, Any] | None:
         body = self._get_or_none(f"invoices/products/{record_id}/")
         return _native(body) if body else None
 
-    def create(self, data: dict[str, Any]) -> str:
+    def create(self, data: dict[str, Any], ref: str) -> str:
         body = {k: v for k, v in data.items() if k in PRODUCT_FIELDS}
         reply = self.client.call("POST", "invoices/products/", json=body)
         return str(reply["product"]["id"])

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from connectors.base import PermanentError, TransientError
+from connectors.base import PermanentError, StopRun, TransientError
 
 __all__ = ["TrytonClient", "TrytonError", "decode", "encode"]
 
@@ -182,16 +182,16 @@ class TrytonClient:
                 "common.db.login", [self.login_name, {"password": self._password}, self.language], auth=False
             )
         except _SessionExpired as exc:
-            raise PermanentError(
+            raise StopRun(
                 f"Tryton at {self.url} refused the login of {self.login_name!r}; check user and password"
             ) from exc
         except TrytonError as exc:
-            raise PermanentError(
+            raise StopRun(
                 f"Tryton at {self.url} refused the login of {self.login_name!r} ({exc.kind}); "
                 "check the database name, user and password"
             ) from exc
         if not result:
-            raise PermanentError(
+            raise StopRun(
                 f"Tryton at {self.url} refused the login of {self.login_name!r}; check user and password"
             )
         self.uid, self._session = int(result[0]), str(result[1])
@@ -216,7 +216,7 @@ class TrytonClient:
                 return self._post(method, [*params, ctx], auth=True)
             except _SessionExpired:
                 if attempt == 2:
-                    raise PermanentError(
+                    raise StopRun(
                         f"Tryton at {self.url} refused the session of {self.login_name!r} for {method} "
                         "right after a fresh login; check the user is active"
                     ) from None

@@ -6,7 +6,6 @@ with the reason; under ``CI=true`` that is a failure, so a broken setup cannot p
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -15,19 +14,13 @@ import pytest
 from connectors.base import ConnectionSettings
 from connectors.bottlecrm import BottleCrmConnector
 from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
-from synchub_dev.peers.process import PeerError
+
+from .helpers import peer_or_skip
 
 
 @pytest.fixture(scope="session")
 def bottlecrm_peer() -> BottleCrmPeer:
-    peer = BottleCrmPeer()
-    try:
-        peer.template()
-    except PeerError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"BottleCRM could not be set up in CI: {exc}")
-        pytest.skip(f"BottleCRM could not be set up here (needs PyPI and Python 3.12): {exc}")
-    return peer
+    return peer_or_skip()
 
 
 @pytest.fixture(scope="module")

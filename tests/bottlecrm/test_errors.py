@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import ConnectionSettings, PermanentError, TransientError, WriteRequest
+from connectors.base import ConnectionSettings, PermanentError, StopRun, TransientError, WriteRequest
 from connectors.bottlecrm import BottleCrmConnector
 from synchub_dev.peers.bottlecrm import BottleCrmInstance
 from synchub_dev.peers.process import free_port
@@ -67,6 +67,13 @@ def test_a_wrong_token_is_a_permanent_error_naming_the_fix(crm: BottleCrmInstanc
     settings = ConnectionSettings.from_uri(f"bottlecrm://:bcrm_pat_wrong@127.0.0.1:{crm.port}/?scheme=http")
     with BottleCrmConnector(settings) as conn, pytest.raises(PermanentError, match="check the access token"):
         list(conn.read_changes("product", None))
+
+
+def test_a_wrong_token_stops_a_write_instead_of_failing_every_record(crm: BottleCrmInstance) -> None:
+    settings = ConnectionSettings.from_uri(f"bottlecrm://:bcrm_pat_wrong@127.0.0.1:{crm.port}/?scheme=http")
+    requests = [WriteRequest("create", f"c{i}", {"name": f"Never {i}"}) for i in range(3)]
+    with BottleCrmConnector(settings) as conn, pytest.raises(StopRun, match="check the access token"):
+        conn.write_batch("customer", requests)
 
 
 def test_an_unreachable_server_is_a_transient_error() -> None:

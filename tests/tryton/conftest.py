@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from connectors.tryton import TrytonConnector
-from synchub_dev.peers.process import PeerError
 from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 
-from .helpers import connect
+from .helpers import connect, peer_or_skip
 
 
 @pytest.fixture(scope="session")
 def tryton_peer() -> TrytonPeer:
-    """The installed peer with its template (built on first use; ~2 min, then reused)."""
-    peer = TrytonPeer()
-    try:
-        peer.template()
-    except PeerError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            raise
-        pytest.skip(f"Tryton could not be installed or set up here (no network?): {exc}")
-    return peer
+    return peer_or_skip()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import PermanentError
+from connectors.base import ConnectionSettings, PermanentError, StopRun, WriteRequest
 from connectors.tryton.client import TrytonClient, decode, encode
 from connectors.tryton.connector import TrytonConnector
 from connectors.tryton.domains import changed_since, equals, literal_pattern
@@ -51,6 +51,15 @@ def test_a_wrong_password_is_a_permanent_error_without_the_password(tryton: Tryt
     assert "not-the-Secret-42" not in str(caught.value) + repr(client)
 
 
+def test_a_refused_login_stops_a_write_instead_of_failing_every_record(tryton: TrytonInstance) -> None:
+    uri = tryton.uri.replace(f":{tryton.password}@", ":not-the-Secret-42@")
+    erp = TrytonConnector(ConnectionSettings.from_uri(uri))
+    with pytest.raises(StopRun, match="refused the login"):
+        erp.write_batch(
+            "customer", [WriteRequest("create", f"c{i}", {"name": f"Never {i}"}) for i in range(3)]
+        )
+
+
 def test_decimals_and_microsecond_timestamps_survive_the_server(erp: TrytonConnector) -> None:
     (result,) = erp.write_batch(
         "customer",
@@ -90,7 +99,5 @@ def test_change_domain_is_a_keyset_over_timestamp_and_id() -> None:
     ]
 
 
-def _create(ref: str, data: dict) -> object:
-    from connectors.base import WriteRequest
-
+def _create(ref: str, data: dict) -> WriteRequest:
     return WriteRequest(op="create", ref=ref, data=data)

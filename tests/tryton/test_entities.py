@@ -244,3 +244,41 @@ def test_lines_of_a_confirmed_sale_are_refused_as_exactly_that(
     assert "cannot go from" not in (refused.error or ""), "not reported as a state change"
     got = read_one(erp, "sales_order", order)
     assert got["state"] in ("confirmed", "processing") and got["lines"][0]["quantity"] == Decimal("3")
+
+
+def test_the_reference_of_a_confirmed_sale_changes_as_tryton_allows(erp: TrytonConnector) -> None:
+    customer = write_one(erp, "customer", "create", party("Late Reference"))
+    product = make_product(erp)
+    order = write_one(erp, "sales_order", "create", sale_data(customer, product))
+    write_one(erp, "sales_order", "update", {"reference": "PO 4711 «neu»"}, order)
+    got = read_one(erp, "sales_order", order)
+    assert got["reference"] == "PO 4711 «neu»" and got["state"] in ("confirmed", "processing")
+
+
+def test_a_cost_method_is_written_through_the_template(erp: TrytonConnector) -> None:
+    product = make_product(erp)
+    before = erp.read_by_ids("product_cost", [product])[0]
+    write_one(erp, "product_cost", "update", {"cost_price_method": "average"}, product)
+    (after,) = erp.read_by_ids("product_cost", [product])
+    assert after.data["cost_price_method"] == "average"
+    assert before.modified is not None and after.modified is not None and after.modified > before.modified
+
+
+def test_a_refusal_by_tryton_names_the_native_field(erp: TrytonConnector) -> None:
+    customer = write_one(erp, "customer", "create", party("Half Units"))
+    product = make_product(erp)
+    data = sale_data(customer, product)
+    data["lines"][0]["quantity"] = Decimal("1.5")  # the unit "u" takes whole numbers
+    (result,) = erp.write_batch("quote", [WriteRequest("create", "q-half", data)])
+    assert not result.ok and not result.transient
+    assert result.field == "lines" and '"Quantity"' in (result.error or "")
+
+
+def test_costs_and_confirmed_sales_cannot_be_deleted(erp: TrytonConnector) -> None:
+    customer = write_one(erp, "customer", "create", party("Keeps Its Order"))
+    product = make_product(erp)
+    order = write_one(erp, "sales_order", "create", sale_data(customer, product))
+    for entity, record_id in (("product_cost", product), ("sales_order", order)):
+        (result,) = erp.write_batch(entity, [WriteRequest("delete", "d", {}, record_id)])
+        assert not result.ok and "deletes: " in (result.error or "")
+        assert erp.read_by_ids(entity, [record_id]), f"the {entity} is still there"

@@ -1,22 +1,13 @@
-"""One adapter per canonical entity: which Tryton model holds it and how its records look."""
+"""One :class:`~connectors.tryton.entities.base.TrytonEntity` per canonical entity: its Tryton model,
+its shape and its writes."""
 
-from connectors.tryton.entities.base import EntityAdapter, RecordProblem
-from connectors.tryton.entities.complaint import ComplaintAdapter
-from connectors.tryton.entities.customer import CustomerAdapter
-from connectors.tryton.entities.product import ProductAdapter
-from connectors.tryton.entities.product_cost import ProductCostAdapter
-from connectors.tryton.entities.sale import SaleAdapter, SalesOrderAdapter
+from connectors.tryton.entities.base import TrytonEntity
+from connectors.tryton.entities.complaint import Complaint
+from connectors.tryton.entities.customer import Customer
+from connectors.tryton.entities.product import Product
+from connectors.tryton.entities.product_cost import ProductCost
+from connectors.tryton.entities.sale import Quote, SalesOrder
 
-ADAPTERS: dict[str, type[EntityAdapter]] = {
-    adapter.entity: adapter
-    for adapter in (
-        CustomerAdapter,
-        ProductAdapter,
-        SaleAdapter,
-        SalesOrderAdapter,
-        ProductCostAdapter,
-        ComplaintAdapter,
-    )
-}
+ENTITY_TYPES: tuple[type[TrytonEntity], ...] = (Customer, Product, Quote, SalesOrder, ProductCost, Complaint)
 
-__all__ = ["ADAPTERS", "EntityAdapter", "RecordProblem"]
+__all__ = ["ENTITY_TYPES", "TrytonEntity"]

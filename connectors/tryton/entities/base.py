@@ -1,25 +1,34 @@
-"""What every entity adapter offers the connector: one Tryton model, its shape, its writes."""
+"""What every Tryton entity shares: one model read by keyset, written one transaction per record."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.tryton.client import TrytonClient
-from connectors.tryton.domains import Domain
-from connectors.tryton.refdata import ReferenceData
+from connectors.base import (
+    Cursor,
+    Entity,
+    NativeRecord,
+    RecordError,
+    StopRun,
+    WriteRequest,
+    WriteResult,
+)
+from connectors.tryton.client import TrytonClient, TrytonError
+from connectors.tryton.domains import Domain, changed_since, in_
+from connectors.tryton.errors import refusal
+from connectors.tryton.refdata import ReferenceData, UnknownCode
 
-__all__ = ["EntityAdapter", "RecordProblem", "as_decimal", "as_id", "ref_id"]
+if TYPE_CHECKING:
+    from connectors.tryton.connector import TrytonConnector
 
+__all__ = ["TrytonEntity", "as_decimal", "as_id", "ref_id"]
 
-class RecordProblem(ValueError):
-    """A record Tryton cannot take as it is; names the native field and the fix."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        self.field = field
-        super().__init__(message)
+ORDER = [["last_modified_at", "ASC"], ["id", "ASC"]]
+ID_PAGE = 5000
 
 
 def as_id(value: int | None) -> str | None:
@@ -34,7 +43,7 @@ def ref_id(value: Any, field: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise RecordProblem(field, f"field {field!r}: {value!r} is not a Tryton record id") from None
+        raise RecordError(f"field {field!r}: {value!r} is not a Tryton record id", field=field) from None
 
 
 def as_decimal(value: Any) -> Decimal | None:
@@ -44,71 +53,235 @@ def as_decimal(value: Any) -> Decimal | None:
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 
-class EntityAdapter:
-    """Reads and writes one canonical entity as one Tryton model (plus its nested records)."""
+class TrytonEntity(Entity):
+    """One canonical entity as one Tryton model (plus its nested records).
 
-    entity: ClassVar[str]
-    model: ClassVar[str]
+    Subclasses declare ``native`` (the model), ``fields`` (what to read) and ``domain`` (which
+    records of the model belong to the entity), and implement :meth:`shape` (rows -> native records)
+    and the writes: :meth:`create_values` (+ :meth:`after_create` for buttons), :meth:`change` and,
+    where deleting is more than ``delete``, :meth:`remove`.
+    """
+
+    id_field = "id"
+    modified_field = "last_modified_at"
+    deletes_reported = False  # Tryton deletes leave no trace: the engine reconciles with list_ids
     fields: ClassVar[tuple[str, ...]]
     domain: ClassVar[Domain] = []
     batch_create: ClassVar[bool] = True
-    """Creates need no buttons afterwards, so many can go in one ``create`` call."""
+    """Creates need no buttons afterwards, so many can go in one ``create`` call (one transaction)."""
+    create_model: ClassVar[str | None] = None
+    """The model ``create`` is called on, when not ``native`` (products are created as templates)."""
+    children: ClassVar[Mapping[str, str]] = {}
+    """Models of nested records -> the native field holding them, to name the field Tryton blames."""
 
-    def __init__(self, client: TrytonClient, refs: ReferenceData, options: Mapping[str, Any]) -> None:
-        self.client = client
-        self.refs = refs
-        self.options = options
+    connector: TrytonConnector
+
+    @property
+    def client(self) -> TrytonClient:
+        return self.connector.client
+
+    @property
+    def refs(self) -> ReferenceData:
+        return self.connector.refs
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        return self.connector.options
 
     def call(self, method: str, *params: Any, model: str | None = None) -> Any:
-        return self.client.model(model or self.model, method, *params)
+        return self.client.model(model or self.native, method, *params)
 
-    def company_currency(self) -> int | None:
-        """The id of the company's currency (amounts of credit limits and costs are in it)."""
-        if not hasattr(self, "_currency"):
-            company = self.client.context.get("company")
-            self._currency = (
-                self.call("read", [company], ["currency"], model="company.company")[0]["currency"]
-                if company
-                else None
-            )
-        return self._currency
+    def id_order(self, record_id: str) -> Any:
+        return int(record_id) if record_id.isdigit() else 0  # "" (a bare time mark) sorts first
 
-    def read_rows(self, domain: Domain, *, limit: int | None, order: Sequence[Sequence[str]]) -> list[dict]:
-        return list(
-            self.call(
-                "search_read",
-                self.full_domain(domain),
-                0,
-                limit,
-                [list(o) for o in order],
-                self.read_fields(),
-            )
-        )
+    def record_url(self, record_id: str) -> str | None:
+        return self.connector.model_url(self.native, record_id)
+
+    # -- reads -------------------------------------------------------------------------------------
+    def read_after(self, after: Cursor | None, limit: int) -> Sequence[NativeRecord]:
+        domain: Domain = []
+        if after is not None:
+            # strictly after (mark, id) is (mark, id + 1) onwards: ids are integers
+            next_id = int(after.id) + 1 if after.id.isdigit() else None
+            domain = changed_since(_naive_utc(after.modified), next_id)
+        return self._records(self.read_rows(domain, limit=limit))
+
+    def fetch(self, ids: Sequence[str]) -> list[NativeRecord]:
+        wanted = [int(i) for i in ids if str(i).isdigit()]
+        if not wanted:
+            return []
+        return self._records(self.read_rows(in_("id", wanted), limit=None))
+
+    def list_ids(self) -> Iterator[str]:
+        last = 0
+        while True:
+            ids = self.call("search", self.full_domain(["id", ">", last]), 0, ID_PAGE, [["id", "ASC"]])
+            yield from (str(i) for i in ids)
+            if len(ids) < ID_PAGE:
+                return
+            last = ids[-1]
+
+    def read_rows(self, domain: Domain, *, limit: int | None) -> list[dict]:
+        fields = ["last_modified_at", *self.fields]
+        return list(self.call("search_read", self.full_domain(domain), 0, limit, ORDER, fields))
 
     def full_domain(self, domain: Domain) -> Domain:
-        return ["AND", self.domain, domain] if self.domain else domain
+        if self.domain and domain:
+            return ["AND", self.domain, domain]
+        return self.domain or domain
 
-    def read_fields(self) -> list[str]:
-        return ["last_modified_at", *self.fields]
+    def _records(self, rows: list[dict]) -> list[NativeRecord]:
+        shaped = self.shape(rows) if rows else []
+        return [
+            NativeRecord(id=str(row["id"]), data=data, modified=_aware(row["last_modified_at"]))
+            for row, data in zip(rows, shaped, strict=True)
+        ]
 
-    # -- to implement ------------------------------------------------------------------------------
     def shape(self, rows: list[dict]) -> list[dict[str, Any]]:
         """Tryton rows -> native records (codes for reference data, string ids, nested children)."""
         raise NotImplementedError
 
+    def company_currency(self) -> int | None:
+        """The id of the company's currency (amounts of credit limits and costs are in it)."""
+        return self.connector.company_currency()
+
+    # -- writes ------------------------------------------------------------------------------------
+    def create(self, data: dict[str, Any], ref: str) -> str:
+        (new_id,) = self.call("create", [self.create_values(data)], model=self.create_model)
+        (record_id,) = self.created_ids([new_id])
+        self.after_create(record_id, data)
+        return str(record_id)
+
+    def update(self, record_id: str, data: dict[str, Any]) -> str:
+        number = self._number(record_id, "update")
+        if not self._exists(number):
+            raise RecordError(f"no {self.native} with id {number} (deleted in Tryton?)")
+        self.change(number, data)
+        return record_id
+
+    def delete(self, record_id: str) -> None:
+        number = self._number(record_id, "delete")
+        if self._exists(number):  # already gone is deleted: retries stay safe
+            self.remove(number)
+
     def create_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Native record -> values for ``create``; raises :class:`RecordProblem` for bad input."""
+        """Native record -> values for ``create``; raises :class:`RecordError` for bad input."""
         raise NotImplementedError
+
+    def created_ids(self, new_ids: list[int]) -> list[int]:
+        """The entity's ids of records ``create`` on ``create_model`` answered with."""
+        return [int(i) for i in new_ids]
 
     def after_create(self, record_id: int, data: Mapping[str, Any]) -> None:
         """Buttons to press once created (quote, confirm)."""
 
-    def update(self, record_id: int, data: Mapping[str, Any]) -> None:
+    def change(self, record_id: int, data: Mapping[str, Any]) -> None:
+        """Write the given native fields to an existing record."""
         raise NotImplementedError
 
-    def delete(self, record_id: int) -> None:
+    def remove(self, record_id: int) -> None:
         self.call("delete", [record_id])
 
-    @staticmethod
-    def modified(row: Mapping[str, Any]) -> datetime | None:
-        return row.get("last_modified_at")
+    def _number(self, record_id: str, op: str) -> int:
+        if not record_id.isdigit():
+            raise RecordError(f"{op} needs the Tryton id of the record, got {record_id!r}")
+        return int(record_id)
+
+    def _exists(self, number: int) -> bool:
+        return bool(self.call("search", self.full_domain(["id", "=", number]), 0, 1, None))
+
+    # -- batches -----------------------------------------------------------------------------------
+    def write_many(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        """Each record in its own transaction, except plain creates: those go in one ``create`` call,
+        and one by one when that call is refused. Then one read gives what Tryton saved."""
+        results: dict[int, WriteResult] = {}
+        creates = [(i, r) for i, r in enumerate(requests) if r.op == "create"]
+        if self.batch_create and len(creates) > 1:
+            results.update(self._create_together(creates))
+        for index, request in enumerate(requests):
+            if index not in results:
+                results[index] = self.write_one(request)
+        return self._with_saved(requests, [results[i] for i in range(len(requests))])
+
+    def _create_together(self, creates: list[tuple[int, WriteRequest]]) -> dict[int, WriteResult]:
+        values: list[tuple[int, WriteRequest, dict[str, Any]]] = []
+        results: dict[int, WriteResult] = {}
+        for index, request in creates:
+            try:
+                values.append((index, request, self.create_values(dict(request.data))))
+            except StopRun:
+                raise
+            except Exception as exc:
+                results[index] = self.failure(request, exc)
+        if len(values) < 2:
+            return results  # nothing to gain: the one left is written on its own
+        try:
+            new_ids = self.call("create", [v for _, _, v in values], model=self.create_model)
+        except TrytonError:
+            return results  # the transaction rolled back: the records are written one by one
+        except StopRun:
+            raise
+        except Exception as exc:  # an outage: none of them is worth another call in this run
+            results.update((index, self.failure(request, exc)) for index, request, _ in values)
+            return results
+        try:
+            record_ids = self.created_ids(list(new_ids))
+        except StopRun:
+            raise
+        except Exception as exc:  # created, but the entity's ids are unknown: never link a wrong id
+            for (index, request, _), new_id in zip(values, new_ids, strict=True):
+                made = RecordError(
+                    f"created as {self.create_model} {new_id}, but its id could not be read: {exc}"
+                )
+                results[index] = self.failure(request, made)
+            return results
+        for (index, request, _), record_id in zip(values, record_ids, strict=True):
+            results[index] = WriteResult(ref=request.ref, ok=True, id=str(record_id))
+        return results
+
+    def _with_saved(self, requests: Sequence[WriteRequest], results: list[WriteResult]) -> list[WriteResult]:
+        """Attach what Tryton saved (one read for the batch), so the engine needs no read back."""
+        ids = [r.id for r, q in zip(results, requests, strict=True) if r.ok and r.id and q.op != "delete"]
+        if not ids:
+            return results
+        try:
+            saved = {record.id: record for record in self.fetch(ids)}
+        except StopRun:
+            raise
+        except Exception:  # the writes stand; the engine reads them back itself
+            return results
+        return [
+            replace(r, record=saved[r.id], modified=saved[r.id].modified) if r.id in saved and r.ok else r
+            for r in results
+        ]
+
+    def failure(self, request: WriteRequest, exc: Exception) -> WriteResult:
+        if isinstance(exc, TrytonError):
+            return self._tryton_refusal(request, exc)
+        if isinstance(exc, UnknownCode):
+            exc = RecordError(f"{exc}; create it in Tryton or map another value")
+        return super().failure(request, exc)
+
+    def _tryton_refusal(self, request: WriteRequest, exc: TrytonError) -> WriteResult:
+        problem = refusal(exc, self.connector.labels(self.native, self.children))
+        who = self.describe(request.id or request.ref)
+        error = f"{who}: Tryton refused the {request.op} ({exc.kind}): {exc.message}; fix: {problem.fix}"
+        return WriteResult(
+            ref=request.ref,
+            ok=False,
+            id=request.id,
+            error=error,
+            field=problem.field,
+            transient=problem.transient,
+        )
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """Tryton's timestamps are naive UTC; SyncHub's are aware."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None else None

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from connectors.tryton.entities.base import EntityAdapter, RecordProblem, as_id, ref_id
+from connectors.base import RecordError
+from connectors.tryton.entities.base import TrytonEntity, as_id, ref_id
 from connectors.tryton.refdata import UnknownCode
 
 # (from, to) -> buttons, in order
@@ -36,9 +37,9 @@ PATHS: dict[tuple[str, str], tuple[str, ...]] = {
 PLAIN = ("reference", "description", "date")
 
 
-class ComplaintAdapter(EntityAdapter):
-    entity = "complaint"
-    model = "sale.complaint"
+class Complaint(TrytonEntity):
+    name = "complaint"
+    native = "sale.complaint"
     batch_create = False
     fields: ClassVar[tuple[str, ...]] = (
         "number",
@@ -74,8 +75,8 @@ class ComplaintAdapter(EntityAdapter):
             try:
                 values["type"] = self.refs.id_of("sale.complaint.type", data["type"])
             except UnknownCode as exc:
-                raise RecordProblem(
-                    "type", f"field 'type': {exc}; create the complaint type in Tryton"
+                raise RecordError(
+                    f"field 'type': {exc}; create the complaint type in Tryton", field="type"
                 ) from None
         if "origin" in data:
             origin = data["origin"] or {}
@@ -86,8 +87,8 @@ class ComplaintAdapter(EntityAdapter):
     def create_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
         values = self._values(data)
         if not values.get("customer"):
-            raise RecordProblem(
-                "customer", "field 'customer' is missing; a complaint needs the customer's party"
+            raise RecordError(
+                "field 'customer' is missing; a complaint needs the customer's party", field="customer"
             )
         if not values.get("type"):
             values["type"] = self.refs.id_of(
@@ -104,11 +105,13 @@ class ComplaintAdapter(EntityAdapter):
             return
         path = PATHS.get((current, target))
         if path is None:
-            raise RecordProblem("state", f"a complaint cannot go from {current!r} to {target!r} in Tryton")
+            raise RecordError(
+                f"a complaint cannot go from {current!r} to {target!r} in Tryton", field="state"
+            )
         for button in path:
             self.call(button, [record_id])
 
-    def update(self, record_id: int, data: Mapping[str, Any]) -> None:
+    def change(self, record_id: int, data: Mapping[str, Any]) -> None:
         (row,) = self.call("read", [record_id], ["state"])
         values = self._values(data)
         current = row["state"]

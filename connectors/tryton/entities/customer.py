@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from connectors.tryton.entities.base import EntityAdapter, RecordProblem
+from connectors.base import RecordError
+from connectors.tryton.entities.base import TrytonEntity
 from connectors.tryton.refdata import UnknownCode
 
 ADDRESS_FIELDS = ("street", "postal_code", "city", "country", "subdivision", "invoice", "delivery")
@@ -25,9 +26,14 @@ PHONE_TYPES = ("phone", "mobile")
 PARTY_PLAIN = ("name", "active", "credit_limit_amount")
 
 
-class CustomerAdapter(EntityAdapter):
-    entity = "customer"
-    model = "party.party"
+class Customer(TrytonEntity):
+    name = "customer"
+    native = "party.party"
+    children: ClassVar[Mapping[str, str]] = {
+        "party.address": "addresses",
+        "party.contact_mechanism": "contacts",
+        "party.identifier": "tax_identifier",
+    }
     fields: ClassVar[tuple[str, ...]] = (
         "name",
         "code",
@@ -90,7 +96,7 @@ class CustomerAdapter(EntityAdapter):
     def _party_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
         values = {k: data[k] for k in PARTY_PLAIN if k in data}
         if "name" in values and not values["name"]:
-            raise RecordProblem("name", "field 'name' is empty; a Tryton party needs a name")
+            raise RecordError("field 'name' is empty; a Tryton party needs a name", field="name")
         if "customer_payment_term" in data:
             values["customer_payment_term"] = self._code(
                 "account.invoice.payment_term", data["customer_payment_term"], "customer_payment_term"
@@ -101,8 +107,8 @@ class CustomerAdapter(EntityAdapter):
         try:
             return self.refs.id_of(model, code)
         except UnknownCode as exc:
-            raise RecordProblem(
-                field, f"field {field!r}: {exc}; create it in Tryton or map another value"
+            raise RecordError(
+                f"field {field!r}: {exc}; create it in Tryton or map another value", field=field
             ) from None
 
     def _address_values(self, address: Mapping[str, Any], index: int) -> dict[str, Any]:
@@ -121,7 +127,7 @@ class CustomerAdapter(EntityAdapter):
     def create_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
         values = self._party_values(data)
         if not values.get("name"):
-            raise RecordProblem("name", "field 'name' is missing; a Tryton party needs a name")
+            raise RecordError("field 'name' is missing; a Tryton party needs a name", field="name")
         values["addresses"] = [
             ["create", [self._address_values(a, i) for i, a in enumerate(data.get("addresses") or [])]]
         ]
@@ -134,7 +140,7 @@ class CustomerAdapter(EntityAdapter):
         # No type by default: typed identifiers (eu_vat, ...) reject numbers that fail their checksum.
         return {"type": self.options.get("tax_identifier_type"), "code": code}
 
-    def update(self, record_id: int, data: Mapping[str, Any]) -> None:
+    def change(self, record_id: int, data: Mapping[str, Any]) -> None:
         values = self._party_values(data)
         (row,) = self.call("read", [record_id], ["addresses", "contact_mechanisms", "identifiers"])
         if "addresses" in data:

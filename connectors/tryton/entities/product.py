@@ -15,16 +15,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from connectors.tryton.entities.base import EntityAdapter, RecordProblem, as_id
+from connectors.base import RecordError
+from connectors.tryton.entities.base import TrytonEntity, as_id
 from connectors.tryton.refdata import UnknownCode
 
 TEMPLATE_PLAIN = ("name", "type", "list_price", "active", "salable")
 PRODUCT_PLAIN = ("description", "cost_price", "active")
 
 
-class ProductAdapter(EntityAdapter):
-    entity = "product"
-    model = "product.product"
+class Product(TrytonEntity):
+    name = "product"
+    native = "product.product"
+    create_model = "product.template"
+    # prices live in per-company tables; Tryton's messages name those
+    children: ClassVar[Mapping[str, str]] = {
+        "product.list_price": "list_price",
+        "product.cost_price": "cost_price",
+    }
     fields: ClassVar[tuple[str, ...]] = (
         "code",
         "name",
@@ -62,8 +69,8 @@ class ProductAdapter(EntityAdapter):
         try:
             return self.refs.id_of("product.uom", data.get("default_uom"))
         except UnknownCode as exc:
-            raise RecordProblem(
-                "default_uom", f"field 'default_uom': {exc}; use a unit symbol such as u, kg, h, m"
+            raise RecordError(
+                f"field 'default_uom': {exc}; use a unit symbol such as u, kg, h, m", field="default_uom"
             ) from None
 
     def _split(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -78,7 +85,7 @@ class ProductAdapter(EntityAdapter):
     def create_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
         template, product = self._split(data)
         if not template.get("name"):
-            raise RecordProblem("name", "field 'name' is missing; a Tryton product needs a name")
+            raise RecordError("field 'name' is missing; a Tryton product needs a name", field="name")
         template.setdefault("type", self.options.get("product_type", "goods"))
         template.setdefault("salable", True)
         if not template.get("default_uom"):
@@ -86,19 +93,18 @@ class ProductAdapter(EntityAdapter):
         template["products"] = [["create", [product]]]
         return template
 
-    def create_model(self) -> str:
-        return "product.template"
+    def created_ids(self, new_ids: list[int]) -> list[int]:
+        """``create`` made templates; the entity's records are their (single) variants."""
+        rows = self.call("read", list(new_ids), ["products"], model="product.template")
+        variant = {row["id"]: row["products"][0] for row in rows}
+        return [int(variant[template]) for template in new_ids]
 
-    def created_id(self, template_id: int) -> int:
-        (row,) = self.call("read", [template_id], ["products"], model="product.template")
-        return int(row["products"][0])
-
-    def update(self, record_id: int, data: Mapping[str, Any]) -> None:
+    def change(self, record_id: int, data: Mapping[str, Any]) -> None:
         template, product = self._split(data)
         (row,) = self.call("read", [record_id], ["template"])
         template["products"] = [["write", [record_id], product]]
         self.call("write", [row["template"]], template, model="product.template")
 
-    def delete(self, record_id: int) -> None:
+    def remove(self, record_id: int) -> None:
         (row,) = self.call("read", [record_id], ["template"])
         self.call("delete", [row["template"]], model="product.template")

@@ -9,6 +9,9 @@ Native shape (the record id is the product's id)::
 ``history`` comes from ``product.product.cost_history`` (filled by completed stock moves of goods).
 Tryton keeps the cost per company in a table not reachable over RPC, so the product row carries
 change tracking: writing the cost through ``product.product`` moves its ``last_modified_at``.
+
+A cost exists with its product and cannot be deleted on its own: deletes are refused (a cost price
+of zero would be a real cost of zero to Tryton's accounting); delete the product instead.
 """
 
 from __future__ import annotations
@@ -16,15 +19,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from connectors.tryton.entities.base import EntityAdapter, RecordProblem, as_id, ref_id
+from connectors.base import RecordError
+from connectors.tryton.entities.base import TrytonEntity, as_id, ref_id
 
 
-class ProductCostAdapter(EntityAdapter):
-    entity = "product_cost"
-    model = "product.product"
+class ProductCost(TrytonEntity):
+    name = "product_cost"
+    native = "product.product"
     fields: ClassVar[tuple[str, ...]] = ("cost_price", "cost_price_method")
     domain: ClassVar[list[Any]] = ["active", "in", [True, False]]
     batch_create = False
+    can_delete = False
 
     def shape(self, rows: list[dict]) -> list[dict[str, Any]]:
         ids = [row["id"] for row in rows]
@@ -48,22 +53,30 @@ class ProductCostAdapter(EntityAdapter):
             for row in rows
         ]
 
-    def create_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        raise AssertionError("product costs are created by writing the product's cost")
-
-    def create_existing(self, data: Mapping[str, Any]) -> int:
+    def create(self, data: dict[str, Any], ref: str) -> str:
         """A product's cost exists with the product: "creating" one sets it on that product."""
         product = ref_id(data.get("product"), "product")
         if product is None:
-            raise RecordProblem("product", "field 'product' is missing; name the product whose cost this is")
-        if not self.call("search", [["id", "=", product], self.domain], 0, 1, None):
-            raise RecordProblem("product", f"product {product} does not exist in Tryton; sync products first")
-        self.update(product, data)
-        return product
+            raise RecordError(
+                "field 'product' is missing; name the product whose cost this is", field="product"
+            )
+        if not self._exists(product):
+            raise RecordError(
+                f"product {product} does not exist in Tryton; sync products first", field="product"
+            )
+        self.change(product, data)
+        return str(product)
 
-    def update(self, record_id: int, data: Mapping[str, Any]) -> None:
-        values = {k: data[k] for k in ("cost_price", "cost_price_method") if k in data}
-        self.call("write", [record_id], values)
-
-    def delete(self, record_id: int) -> None:
-        self.call("write", [record_id], {"cost_price": 0})  # the product stays; its cost is cleared
+    def change(self, record_id: int, data: Mapping[str, Any]) -> None:
+        product = {k: data[k] for k in ("cost_price",) if k in data}
+        if "cost_price_method" not in data:
+            self.call("write", [record_id], product)
+            return
+        # The method is the template's (read only on the variant): write both in one transaction,
+        # so the variant's last_modified_at moves too.
+        (row,) = self.call("read", [record_id], ["template"])
+        template = {
+            "cost_price_method": data["cost_price_method"],
+            "products": [["write", [record_id], product]],
+        }
+        self.call("write", [row["template"]], template, model="product.template")

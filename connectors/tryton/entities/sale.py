@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from connectors.base import ConnectorError, RecordError
 from connectors.tryton.client import TrytonError
-from connectors.tryton.entities.base import EntityAdapter, RecordProblem, as_decimal, as_id, ref_id
+from connectors.tryton.entities.base import TrytonEntity, as_decimal, as_id, ref_id
 from connectors.tryton.refdata import UnknownCode
 
 ORDER_STATES = ("confirmed", "processing", "done")
@@ -34,11 +35,14 @@ STEPS = {
 }
 ORDER = ("cancelled", "draft", "quotation", "confirmed")
 PLAIN = ("reference", "description", "sale_date", "quotation_expire")
+ANY_STATE = ("reference",)
+"""What Tryton lets change in every state of a sale (the customer's reference); the rest only in drafts."""
 
 
-class SaleAdapter(EntityAdapter):
-    entity = "quote"
-    model = "sale.sale"
+class Quote(TrytonEntity):
+    name = "quote"
+    native = "sale.sale"
+    children: ClassVar[Mapping[str, str]] = {"sale.line": "lines"}
     batch_create = False
     fields: ClassVar[tuple[str, ...]] = (
         "number",
@@ -105,8 +109,8 @@ class SaleAdapter(EntityAdapter):
             try:
                 values["currency"] = self.refs.id_of("currency.currency", data["currency"])
             except UnknownCode as exc:
-                raise RecordProblem(
-                    "currency", f"field 'currency': {exc}; create the currency in Tryton"
+                raise RecordError(
+                    f"field 'currency': {exc}; create the currency in Tryton", field="currency"
                 ) from None
         for field in ("invoice_address", "shipment_address"):
             if field in data:
@@ -117,25 +121,29 @@ class SaleAdapter(EntityAdapter):
             ]
         if creating:
             if not values.get("party"):
-                raise RecordProblem("party", "field 'party' is missing; a sale needs the customer's party id")
+                raise RecordError(
+                    "field 'party' is missing; a sale needs the customer's party id", field="party"
+                )
             values.setdefault("company", self.client.context.get("company"))
             values.setdefault("invoice_method", self.options.get("invoice_method", "manual"))
             if not values.get("currency"):
-                raise RecordProblem("currency", "field 'currency' is missing; give the sale's currency code")
+                raise RecordError(
+                    "field 'currency' is missing; give the sale's currency code", field="currency"
+                )
             self._fill_addresses(values)
         return values
 
     def _line_values(self, line: Mapping[str, Any], index: int) -> dict[str, Any]:
         product = ref_id(line.get("product"), f"lines[{index}].product")
         if line.get("quantity") is None or line.get("unit_price") is None:
-            raise RecordProblem(
-                f"lines[{index}].quantity", f"line {index + 1} needs a quantity and a unit_price"
+            raise RecordError(
+                f"line {index + 1} needs a quantity and a unit_price", field=f"lines[{index}].quantity"
             )
         unit = line.get("unit")
         try:
             unit_id = self.refs.id_of("product.uom", unit) if unit else None
         except UnknownCode as exc:
-            raise RecordProblem(f"lines[{index}].unit", f"line {index + 1}: {exc}") from None
+            raise RecordError(f"line {index + 1}: {exc}", field=f"lines[{index}].unit") from None
         if unit_id is None and product is not None:
             (row,) = self.call("read", [product], ["sale_uom"], model="product.product")
             unit_id = row["sale_uom"]
@@ -157,10 +165,10 @@ class SaleAdapter(EntityAdapter):
             ["invoice", "delivery"], model="party.address",
         )  # fmt: skip
         if not addresses:
-            raise RecordProblem(
-                "invoice_address",
+            raise RecordError(
                 f"party {values['party']} has no address; add an invoice address to the customer in Tryton "
                 "(a sale cannot be quoted without one)",
+                field="invoice_address",
             )
         first = addresses[0]["id"]
         invoice = next((a["id"] for a in addresses if a["invoice"]), first)
@@ -175,7 +183,7 @@ class SaleAdapter(EntityAdapter):
         target = data.get("state") or self.default_state
         try:
             self.move_to(record_id, "draft", target)
-        except (TrytonError, RecordProblem):
+        except Exception:
             self._discard(record_id)  # do not leave a half-made sale behind: the retry creates it anew
             raise
 
@@ -185,7 +193,7 @@ class SaleAdapter(EntityAdapter):
             if row["state"] not in ("draft", "cancelled"):
                 self.call("cancel", [record_id])
             self.call("delete", [record_id])
-        except TrytonError:
+        except (TrytonError, ConnectorError):
             pass  # best effort; the per-record error already tells the user what failed
 
     def move_to(self, record_id: int, current: str, target: str) -> None:
@@ -199,11 +207,15 @@ class SaleAdapter(EntityAdapter):
             step = STEPS.get((current, target))
             if step is None:  # go one state at a time along draft -> quotation -> confirmed
                 if target not in ORDER or current not in ORDER:
-                    raise RecordProblem("state", f"a sale cannot go from {current!r} to {target!r} in Tryton")
+                    raise RecordError(
+                        f"a sale cannot go from {current!r} to {target!r} in Tryton", field="state"
+                    )
                 nxt = ORDER[ORDER.index(current) + (1 if ORDER.index(target) > ORDER.index(current) else -1)]
                 step = STEPS.get((current, nxt))
                 if step is None:
-                    raise RecordProblem("state", f"a sale cannot go from {current!r} to {target!r} in Tryton")
+                    raise RecordError(
+                        f"a sale cannot go from {current!r} to {target!r} in Tryton", field="state"
+                    )
             else:
                 nxt = target
             self.press(step, record_id)
@@ -211,8 +223,8 @@ class SaleAdapter(EntityAdapter):
             current = "confirmed" if row["state"] in ("processing", "done") else row["state"]
             guard += 1
             if guard > 4:
-                raise RecordProblem(
-                    "state", f"sale {record_id} stays {current!r} after {step!r}; check it in Tryton"
+                raise RecordError(
+                    f"sale {record_id} stays {current!r} after {step!r}; check it in Tryton", field="state"
                 )
 
     def press(self, button: str, record_id: int) -> None:
@@ -227,39 +239,45 @@ class SaleAdapter(EntityAdapter):
             )
             self.call(button, [record_id])
 
-    def update(self, record_id: int, data: Mapping[str, Any]) -> None:
+    def change(self, record_id: int, data: Mapping[str, Any]) -> None:
         (row,) = self.call("read", [record_id], ["state", "lines"])
         values = self._values({k: v for k, v in data.items() if k != "state"}, creating=False)
+        free = {k: values.pop(k) for k in ANY_STATE if k in values}
         if values and row["state"] not in ("draft", "quotation"):
             # Tryton locks a sale once confirmed: it must be refused as exactly that, not as a state move
-            changed = sorted(k for k in data if k != "state")
+            changed = sorted(k for k in data if k not in ("state", *ANY_STATE))
             field = "lines" if "lines" in changed else changed[0]
-            raise RecordProblem(
-                field,
+            raise RecordError(
                 f"sale {record_id} is {row['state']!r} in Tryton, which locks {', '.join(changed)} of a "
                 "confirmed sale; Tryton changes a sale only while it is a draft or quotation: make the "
                 "change in Tryton (e.g. a follow-up sale), or undo it on the other side",
+                field=field,
             )
         if values:
             if row["state"] != "draft":
                 self.move_to(record_id, row["state"], "draft")  # only drafts can change
             if "lines" in values and row["lines"]:
                 values["lines"].insert(0, ["delete", row["lines"]])
-            self.call("write", [record_id], values)
+            self.call("write", [record_id], {**values, **free})
             current = "draft"
         else:
+            if free:
+                self.call("write", [record_id], free)
             current = row["state"]
         target = data.get("state") or row["state"]
         self.move_to(record_id, current, target)
 
-    def delete(self, record_id: int) -> None:
+    def remove(self, record_id: int) -> None:
         (row,) = self.call("read", [record_id], ["state"])
         if row["state"] not in ("draft", "cancelled"):
             self.move_to(record_id, row["state"], "cancelled")
         self.call("delete", [record_id])
 
 
-class SalesOrderAdapter(SaleAdapter):
-    entity = "sales_order"
+class SalesOrder(Quote):
+    """Confirmed sales; Tryton deletes a sale only once cancelled, and a confirmed sale cannot be."""
+
+    name = "sales_order"
+    can_delete = False
     domain: ClassVar[list[Any]] = ["state", "in", list(ORDER_STATES)]
     default_state = "confirmed"

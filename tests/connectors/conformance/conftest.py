@@ -6,6 +6,16 @@ from __future__ import annotations
 import pytest
 
 from tests.connectors.conformance.harness import Subject
+from tests.connectors.conformance.subjects.bottlecrm import (  # noqa: F401 - fixtures
+    bottlecrm_conformance_server,
+    bottlecrm_fault_proxy,
+    bottlecrm_side,
+    subject_bottlecrm_complaint,
+    subject_bottlecrm_customer,
+    subject_bottlecrm_product,
+    subject_bottlecrm_product_cost,
+    subject_bottlecrm_quote,
+)
 from tests.connectors.conformance.subjects.memory import (  # noqa: F401 - fixtures
     subject_memory_cursor,
     subject_memory_snapshot,
@@ -18,12 +28,34 @@ from tests.connectors.conformance.subjects.sap_s4hana import (  # noqa: F401 - f
     subject_sap_product,
     subject_sap_sales_order,
 )
+from tests.connectors.conformance.subjects.tryton import (  # noqa: F401 - fixtures
+    subject_tryton_complaint,
+    subject_tryton_customer,
+    subject_tryton_product,
+    subject_tryton_product_cost,
+    subject_tryton_quote,
+    subject_tryton_sales_order,
+    tryton_conformance_server,
+    tryton_fault_proxy,
+    tryton_side,
+)
 
 globals().update(SALESFORCE_SUBJECTS)  # every entity on every org shape: fixtures made in a loop
 
 SUBJECTS = [
     "memory_cursor",
     "memory_snapshot",
+    "tryton_customer",
+    "tryton_product",
+    "tryton_product_cost",
+    "tryton_quote",
+    "tryton_sales_order",
+    "tryton_complaint",
+    "bottlecrm_customer",
+    "bottlecrm_product",
+    "bottlecrm_product_cost",
+    "bottlecrm_quote",
+    "bottlecrm_complaint",
     *(name.removeprefix("subject_") for name in SALESFORCE_SUBJECTS),
     *SAP_SUBJECTS,
 ]
