@@ -10,6 +10,7 @@ record's ``ref``, which lets the engine re-link a record whose create it did not
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -200,7 +201,5 @@ class SuiteCrmEntity(Entity):
         """Write nested records (contacts, lines) after their parent; none by default."""
 
     def delete(self, record_id: str) -> None:
-        try:
+        with contextlib.suppress(RecordNotFound):  # already gone: a retried delete succeeds
             self.client.delete(self.native, record_id)
-        except RecordNotFound:
-            pass  # already gone: a retried delete succeeds

@@ -9,6 +9,7 @@ SuiteCRM keeps no cost history; the ERP keeps it. Amounts are in SuiteCRM's syst
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -102,7 +103,5 @@ class ProductCosts(CurrencyMixin):
 
     def delete(self, record_id: str) -> None:
         """The product stays; its cost fields are cleared."""
-        try:
+        with contextlib.suppress(RecordNotFound):  # the product is gone, and its cost with it
             self.client.update(self.native, record_id, dict.fromkeys(COST_SPECS, ""))
-        except RecordNotFound:
-            pass  # the product is gone, and its cost with it

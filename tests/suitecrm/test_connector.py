@@ -226,8 +226,8 @@ def test_complaint_status_sets_state_and_unknown_keys_are_refused(
     suitecrm: SuiteCrmInstance, crm: SuiteCrmConnector
 ) -> None:
     account = create(crm, "customer", {"name": "Buyer"}).id
-    made = create(crm, "complaint", {"name": ODD, "status": "Closed_Closed", "priority": "P1", "account_id": account,
-                                     "resolution": "Replaced \\ refunded"})  # fmt: skip
+    case = {"name": ODD, "status": "Closed_Closed", "priority": "P1", "account_id": account}
+    made = create(crm, "complaint", {**case, "resolution": "Replaced \\ refunded"})
     [got] = crm.read_by_ids("complaint", [made.id])
     assert got.data["state"] == "Closed" and got.data["name"] == ODD and got.data["case_number"]
     assert got.data["resolution"] == "Replaced \\ refunded"
