@@ -103,6 +103,19 @@ class SuiteCrmSide(ProxiedSide):
             for client in connector._clients:
                 client.settings = client.tokens.settings = original
 
+    def named(self, entity: str, make: Callable[[str], dict[str, Any]], bad: dict[str, Any]) -> Subject:
+        """A subject whose text is the record's ``name``; ``bad`` is one field SuiteCRM would not keep."""
+        [field] = bad
+        return self.subject(
+            entity,
+            make=make,
+            edit=lambda text: {"name": text},
+            text_of=lambda data: data.get("name"),
+            invalid={**make("Invalid"), **bad},
+            invalid_field=field,
+            same_time=self.same_time(entity, make),
+        )
+
     def close(self) -> None:
         self.connector.close()
         self.direct.close()
@@ -115,10 +128,6 @@ def suitecrm_side(suitecrm: SuiteCrmInstance, suitecrm_fault_proxy: FaultProxy) 
     side.close()
 
 
-def _name(data: dict[str, Any]) -> Any:
-    return data.get("name")
-
-
 @pytest.fixture
 def subject_suitecrm_customer(suitecrm_side: SuiteCrmSide) -> Subject:
     def customer(text: str) -> dict[str, Any]:
@@ -127,15 +136,7 @@ def subject_suitecrm_customer(suitecrm_side: SuiteCrmSide) -> Subject:
             "contacts": [{"first_name": "Ada", "last_name": text, "email1": "ada@example.com"}],
         }
 
-    return suitecrm_side.subject(
-        "customer",
-        make=customer,
-        edit=lambda text: {"name": text},
-        text_of=_name,
-        invalid={"name": "Limitless", "synchub_credit_limit_c": "a lot"},
-        invalid_field="synchub_credit_limit_c",
-        same_time=suitecrm_side.same_time("customer", customer),
-    )
+    return suitecrm_side.named("customer", customer, {"synchub_credit_limit_c": "a lot"})
 
 
 @pytest.fixture
@@ -143,15 +144,7 @@ def subject_suitecrm_product(suitecrm_side: SuiteCrmSide) -> Subject:
     def product(text: str) -> dict[str, Any]:
         return {"part_number": f"CONF-{unique()}", "name": text, "price": "12.5", "type": "Good"}
 
-    return suitecrm_side.subject(
-        "product",
-        make=product,
-        edit=lambda text: {"name": text},
-        text_of=_name,
-        invalid={**product("Priceless"), "price": "ten dollars"},
-        invalid_field="price",
-        same_time=suitecrm_side.same_time("product", product),
-    )
+    return suitecrm_side.named("product", product, {"price": "ten dollars"})
 
 
 @pytest.fixture
@@ -184,15 +177,7 @@ def subject_suitecrm_product_cost(suitecrm_side: SuiteCrmSide) -> Subject:
 
 @pytest.fixture
 def subject_suitecrm_quote(suitecrm_side: SuiteCrmSide) -> Subject:
-    return suitecrm_side.subject(
-        "quote",
-        make=suitecrm_side.quote,
-        edit=lambda text: {"name": text},
-        text_of=_name,
-        invalid={**suitecrm_side.quote("Won"), "stage": "Won"},
-        invalid_field="stage",
-        same_time=suitecrm_side.same_time("quote", suitecrm_side.quote),
-    )
+    return suitecrm_side.named("quote", suitecrm_side.quote, {"stage": "Won"})
 
 
 @pytest.fixture
@@ -212,12 +197,4 @@ def subject_suitecrm_complaint(suitecrm_side: SuiteCrmSide) -> Subject:
     def case(text: str) -> dict[str, Any]:
         return {"name": text, "status": "Open_New", "priority": "P2", "account_id": suitecrm_side.account}
 
-    return suitecrm_side.subject(
-        "complaint",
-        make=case,
-        edit=lambda text: {"name": text},
-        text_of=_name,
-        invalid={**case("Odd status"), "status": "Somewhere In Between"},
-        invalid_field="status",
-        same_time=suitecrm_side.same_time("complaint", case),
-    )
+    return suitecrm_side.named("complaint", case, {"status": "Somewhere In Between"})
