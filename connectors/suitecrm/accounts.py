@@ -1,6 +1,9 @@
 """``customer``: SuiteCRM Accounts with their Contacts (the ``accounts_contacts`` relationship).
 
-Credit limit, payment terms and tax id live in the SyncHub fields package (``synchub_*_c``).
+Credit limit, payment terms and tax id live in the SyncHub fields package (``synchub_*_c``); the
+credit limit is in SuiteCRM's system currency (``currency``, see ``products.py``). The billing and
+shipping address fields are given as a list, ``addresses``: ``{"kind": "billing"|"shipping",
+"street", "city", "state", "postalcode", "country"}`` (an empty address is left out; one kind each).
 Contacts are read through each account's ``contacts`` link and written by position: the i-th contact
 SyncHub writes gets an id derived from the account and i whose first eight hex digits are i, so the
 link's id order is the order they were written in. Contacts beyond the list are unlinked from the
@@ -15,13 +18,14 @@ from typing import Any
 
 from connectors.base import RecordError
 from connectors.suitecrm.client import Record
-from connectors.suitecrm.entity import SuiteCrmEntity
 from connectors.suitecrm.errors import RecordExists
 from connectors.suitecrm.fields import Spec, encode
+from connectors.suitecrm.products import CurrencyMixin
 
-__all__ = ["CONTACT_FIELDS", "Customers", "contact_id"]
+__all__ = ["ADDRESS_KINDS", "CONTACT_FIELDS", "Customers", "contact_id"]
 
 _ADDRESS = {"street": 150, "city": 100, "state": 100, "postalcode": 20, "country": 255}
+ADDRESS_KINDS = ("billing", "shipping")
 ACCOUNT_SPECS: dict[str, Spec] = {
     "name": Spec(max_length=255, required=True),
     "email1": Spec(max_length=100),
@@ -54,7 +58,7 @@ def contact_id(account_id: str, position: int) -> str:
     return str(uuid.UUID(f"{position:08x}{derived[8:]}"))
 
 
-class Customers(SuiteCrmEntity):
+class Customers(CurrencyMixin):
     name = "customer"
     native = "Accounts"
     specs = ACCOUNT_SPECS
@@ -63,6 +67,40 @@ class Customers(SuiteCrmEntity):
 
     def child_fields(self) -> tuple[str, ...]:
         return ("contacts",)
+
+    def shape(self, row: Record) -> dict[str, Any]:
+        data = super().shape(row)
+        addresses = []
+        for kind in ADDRESS_KINDS:
+            address = {part: data.pop(f"{kind}_address_{part}") for part in _ADDRESS}
+            if any(address.values()):
+                addresses.append({"kind": kind, **address})
+        data["addresses"] = addresses
+        return data
+
+    def attributes(self, data: Mapping[str, Any], *, creating: bool) -> dict[str, str]:
+        flat = {k: v for k, v in data.items() if k != "addresses"}
+        if "addresses" in data:
+            given: dict[str, Mapping[str, Any]] = {}
+            for position, address in enumerate(data.get("addresses") or []):
+                kind = address.get("kind") if isinstance(address, Mapping) else None
+                if kind not in ADDRESS_KINDS or kind in given:
+                    raise RecordError(
+                        f"addresses[{position}]: SuiteCRM keeps one billing and one shipping address; "
+                        f"kind {kind!r} is not one of them or comes twice (check the mapping's kind map)",
+                        field="addresses",
+                    )
+                unknown = set(address) - {"kind", *_ADDRESS}
+                if unknown:
+                    raise RecordError(
+                        f"addresses[{position}]: SuiteCRM addresses have no {', '.join(sorted(unknown))}",
+                        field="addresses",
+                    )
+                given[kind] = address
+            for kind in ADDRESS_KINDS:
+                for part in _ADDRESS:
+                    flat[f"{kind}_address_{part}"] = given.get(kind, {}).get(part)
+        return super().attributes(flat, creating=creating)
 
     def with_children(self, datas: list[dict[str, Any]], rows: Sequence[Record]) -> list[dict[str, Any]]:
         for data, row in zip(datas, rows, strict=True):

@@ -175,8 +175,15 @@ class SalesOrders(Quotes):
     native = "AOS_Quotes"
     can_create = False
     can_delete = False  # accepted: reject or re-stage it in SuiteCRM instead
-    read_fields = (*QUOTE_SPECS, *READ_ONLY, *ERP_FIELDS)
+    read_fields = (*QUOTE_SPECS, *READ_ONLY, *ERP_FIELDS, "date_entered")
     filters = (Filter("stage", "eq", ACCEPTED),)
+
+    def shape(self, row: Record) -> dict[str, Any]:
+        """Plus ``order_date``: the day the quote was entered (UTC), the only date SuiteCRM knows of it."""
+        data = super().shape(row)
+        entered = data.pop("date_entered", None)
+        data["order_date"] = entered[:10] if entered else None
+        return data
 
     def attributes(self, data: Mapping[str, Any], *, creating: bool) -> dict[str, str]:
         others = sorted(k for k in data if k not in ERP_FIELDS)
