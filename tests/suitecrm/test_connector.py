@@ -12,8 +12,7 @@ import pytest
 from connectors.base import Cursor, NativeRecord, WriteRequest, WriteResult, load_connector
 from connectors.suitecrm import SuiteCrmClient, SuiteCrmConnector
 from connectors.suitecrm.values import format_datetime
-
-from .peer import SuiteCrmInstance
+from synchub_dev.peers.suitecrm import SuiteCrmInstance
 
 ODD = '株式会社 "O\'Brien" \\ 100% _x_ مرحبا שלום 😀'
 T0 = datetime(2026, 1, 5, 10, 20, tzinfo=UTC)

@@ -20,6 +20,7 @@ import pytest
 
 from connectors.suitecrm import SuiteCrmClient, SuiteCrmConnector
 from connectors.suitecrm.values import format_datetime
+from synchub_dev.peers.suitecrm import SuiteCrmInstance
 from tests.connectors.conformance.faults import FaultProxy
 from tests.connectors.conformance.harness import Subject
 from tests.connectors.conformance.subjects.proxied import FAULT_TIMEOUT, ProxiedSide, proxy_to, unique
@@ -28,7 +29,6 @@ from tests.suitecrm.conftest import (  # noqa: F401 - the session's SuiteCRM fix
     suitecrm,
     suitecrm_instances,
 )
-from tests.suitecrm.peer import SuiteCrmInstance
 
 _moments = itertools.count(1)
 
