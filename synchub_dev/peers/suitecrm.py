@@ -193,8 +193,11 @@ class SuiteCrmInstance:
         return [row[0] for row in rows]
 
 
-def start(*, seconds: bool = False) -> SuiteCrmInstance:
-    """A new instance on a free port (3-5 s with the golden install cached, 60-90 s the first time)."""
+def start(*, seconds: bool = False, owned: bool = True) -> SuiteCrmInstance:
+    """A new instance on a free port (3-5 s with the golden install cached, 60-90 s the first time).
+
+    ``owned``: the instance belongs to this process (a test session), and :func:`sweep_orphans`
+    stops it once the process is gone; the demo's instances outlive the command that starts them."""
     scripts = peer_scripts()
     if not (scripts / "start_suitecrm.sh").is_file():
         raise PeerUnavailable(f"no SuiteCRM peer scripts at {scripts} (set SYNCHUB_SUITECRM_PEER)")
@@ -231,8 +234,9 @@ def start(*, seconds: bool = False) -> SuiteCrmInstance:
         root=Path(values["SUITECRM_ROOT"]),
         seconds=seconds,
     )
-    me = os.getpid()
-    (peer_home() / f"inst-{port}" / OWNER_FILE).write_text(f"{me} {_process_start(me)}\n")
+    if owned:
+        me = os.getpid()
+        (peer_home() / f"inst-{port}" / OWNER_FILE).write_text(f"{me} {_process_start(me)}\n")
     return instance
 
 
