@@ -122,7 +122,8 @@ def main() -> None:
                 "mappings_dir": str(REPO / "mappings"),
                 "systems": {
                     "erp": {"connector": "tryton", "connection": "tryton_bench"},
-                    "crm": {"connector": "suitecrm", "connection": "suitecrm_bench", "options": {"currency": "EUR"}},
+                    "crm": {"connector": "suitecrm", "connection": "suitecrm_bench",
+                            "options": {"currency": "EUR"}},
                 },
                 "flows": {
                     "customers": {"entity": "customer", "erp": "erp", "crm": "crm", "direction": "erp_to_crm",
@@ -140,19 +141,19 @@ def main() -> None:
             # The "read" and "write" phases are mostly the servers' time (Tryton pages, SuiteCRM calls);
             # the engine's own work is the sum of its other phases.
             engine_s = sum(v for k, v in phases.items() if k not in ("read", "write"))
-            print(f"customers sync Tryton -> SuiteCRM: {report.status}, {report.sides['crm'].created} created, "
+            created = report.sides["crm"].created
+            print(f"customers sync Tryton -> SuiteCRM: {report.status}, {created} created, "
                   f"{report.dead_letters} dead letters in {report.duration_s:.2f} s "
-                  f"({report.sides['crm'].created / report.duration_s:,.1f} customers/s)")  # fmt: skip
+                  f"({created / report.duration_s:,.1f} customers/s)")  # fmt: skip
             print("  phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in sorted(phases.items())))
-            print(
-                f"  engine share (its phases but read/write): {engine_s:.2f} s = {engine_s / report.duration_s:.0%}"
-            )
+            share = engine_s / report.duration_s
+            print(f"  engine share (its phases but read/write): {engine_s:.2f} s = {share:.0%}")
 
             crm.reset()
             floor_s, made = floor(erp, crm)
             erp.close()
-            print(f"floor (plain loop, same SuiteCRM calls, one at a time): {made} accounts in {floor_s:.2f} s "
-                  f"({made / floor_s:,.1f} customers/s)")  # fmt: skip
+            print(f"floor (plain loop, same SuiteCRM calls, one at a time): {made} accounts in "
+                  f"{floor_s:.2f} s ({made / floor_s:,.1f} customers/s)")  # fmt: skip
             print(f"engine / floor: {report.duration_s / floor_s:.2f}x")
         finally:
             crm.stop()

@@ -12,15 +12,14 @@ account (not deleted: they may be people elsewhere in the CRM).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.base import RecordError
 from connectors.suitecrm.client import Record
+from connectors.suitecrm.entity import CurrencyMixin, positional_id
 from connectors.suitecrm.errors import RecordExists
 from connectors.suitecrm.fields import Spec, encode
-from connectors.suitecrm.products import CurrencyMixin
 
 __all__ = ["ADDRESS_KINDS", "CONTACT_FIELDS", "Customers", "contact_id"]
 
@@ -54,8 +53,7 @@ RELATED_PAGE = 100
 
 def contact_id(account_id: str, position: int) -> str:
     """The id of the contact SyncHub writes at ``position`` of the account's list (id order = position)."""
-    derived = uuid.uuid5(uuid.UUID(int=0), f"{account_id}/contact").hex
-    return str(uuid.UUID(f"{position:08x}{derived[8:]}"))
+    return positional_id(account_id, "contact", position)
 
 
 class Customers(CurrencyMixin):

@@ -27,7 +27,7 @@ from connectors.suitecrm.values import parse_date, parse_datetime, truncate
 if TYPE_CHECKING:
     from connectors.suitecrm.connector import SuiteCrmConnector
 
-__all__ = ["ID_NAMESPACE", "SuiteCrmEntity", "record_id_for"]
+__all__ = ["ID_NAMESPACE", "CurrencyMixin", "SuiteCrmEntity", "positional_id", "record_id_for"]
 
 ID_NAMESPACE = uuid.UUID("5e1a7c2d-8f0b-4c5e-9a47-3d2b6f1e0c11")
 """Namespace of the ids SyncHub derives for records it creates (refs that are not GUIDs)."""
@@ -41,6 +41,13 @@ def record_id_for(ref: str, part: str = "") -> str:
     if not part and _GUID.fullmatch(ref):
         return ref
     return str(uuid.uuid5(ID_NAMESPACE, f"{ref}/{part}" if part else ref))
+
+
+def positional_id(parent_id: str, kind: str, position: int) -> str:
+    """The id of the child (``kind``: contact, line) SyncHub writes at ``position`` under a parent: derived
+    from the parent, with ``position`` as its first eight hex digits, so id order is position order."""
+    derived = uuid.uuid5(uuid.UUID(int=0), f"{parent_id}/{kind}").hex
+    return str(uuid.UUID(f"{position:08x}{derived[8:]}"))
 
 
 class SuiteCrmEntity(Entity):
@@ -203,3 +210,21 @@ class SuiteCrmEntity(Entity):
     def delete(self, record_id: str) -> None:
         with contextlib.suppress(RecordNotFound):  # already gone: a retried delete succeeds
             self.client.delete(self.native, record_id)
+
+
+class CurrencyMixin(SuiteCrmEntity):
+    """Amounts in the system currency: ``currency`` is read as it and a write in another is refused."""
+
+    def shape(self, row: Record) -> dict[str, Any]:
+        return {**super().shape(row), "currency": self.connector.currency}
+
+    def attributes(self, data: Mapping[str, Any], *, creating: bool) -> dict[str, str]:
+        currency = data.get("currency")
+        if currency not in (None, "", self.connector.currency):
+            raise RecordError(
+                f"field 'currency': {currency!r} is not SuiteCRM's system currency "
+                f"{self.connector.currency!r}; SyncHub writes amounts in it only (set the connection's "
+                "currency option if SuiteCRM's is another)",
+                field="currency",
+            )
+        return super().attributes({k: v for k, v in data.items() if k != "currency"}, creating=creating)

@@ -16,7 +16,7 @@ from typing import Any
 from connectors.base import RecordError
 from connectors.suitecrm.client import Filter, Record
 from connectors.suitecrm.custom_fields import DROPDOWNS
-from connectors.suitecrm.entity import SuiteCrmEntity
+from connectors.suitecrm.entity import CurrencyMixin
 from connectors.suitecrm.errors import RecordNotFound
 from connectors.suitecrm.fields import Spec
 
@@ -36,24 +36,6 @@ COST_SPECS: dict[str, Spec] = {
         "enum", options=tuple(k for k in DROPDOWNS["synchub_cost_method_list"] if k), required=True
     ),
 }
-
-
-class CurrencyMixin(SuiteCrmEntity):
-    """Amounts in the system currency: ``currency`` is read as it and a write in another is refused."""
-
-    def shape(self, row: Record) -> dict[str, Any]:
-        return {**super().shape(row), "currency": self.connector.currency}
-
-    def attributes(self, data: Mapping[str, Any], *, creating: bool) -> dict[str, str]:
-        currency = data.get("currency")
-        if currency not in (None, "", self.connector.currency):
-            raise RecordError(
-                f"field 'currency': {currency!r} is not SuiteCRM's system currency "
-                f"{self.connector.currency!r}; SyncHub writes amounts in it only (set the connection's "
-                "currency option if SuiteCRM's is another)",
-                field="currency",
-            )
-        return super().attributes({k: v for k, v in data.items() if k != "currency"}, creating=creating)
 
 
 class Products(CurrencyMixin):

@@ -14,7 +14,6 @@ sales order write may change.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -22,10 +21,9 @@ from typing import Any
 from connectors.base import RecordError
 from connectors.suitecrm.client import Filter, Record
 from connectors.suitecrm.custom_fields import DROPDOWNS
-from connectors.suitecrm.entity import record_id_for
+from connectors.suitecrm.entity import CurrencyMixin, positional_id, record_id_for
 from connectors.suitecrm.errors import RecordExists
 from connectors.suitecrm.fields import Spec, encode, plain_decimal
-from connectors.suitecrm.products import CurrencyMixin
 from connectors.suitecrm.values import format_decimal
 
 __all__ = ["ACCEPTED", "ERP_FIELDS", "Quotes", "SalesOrders", "line_id"]
@@ -62,8 +60,7 @@ LINE_PAGE = 200
 
 def line_id(quote_id: str, position: int) -> str:
     """The id of the quote line SyncHub writes at ``position`` (id order = position)."""
-    derived = uuid.uuid5(uuid.UUID(int=0), f"{quote_id}/line").hex
-    return str(uuid.UUID(f"{position:08x}{derived[8:]}"))
+    return positional_id(quote_id, "line", position)
 
 
 def _amount(value: Decimal) -> str:
