@@ -128,6 +128,21 @@ def test_run_json_prints_one_object_with_counts_per_system(cli: Cli) -> None:
     assert cli.names("erp") == cli.names("crm") == {"北京贸易有限公司", "Acme", "شركة النور"}
 
 
+def test_the_config_option_may_come_before_the_command(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_customers(cli)
+    monkeypatch.setenv("SYNCHUB_CONFIG", str(tmp_path / "not-this.yaml"))  # -c wins, and is undone after
+    monkeypatch.chdir(tmp_path.parent)  # a relative -c is resolved against the working folder
+
+    result = runner.invoke(
+        app, ["-c", str(cli.config.relative_to(tmp_path.parent)), "run", "--all", "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert cli.names("erp") == cli.names("crm") == {"北京贸易有限公司", "Acme", "شركة النور"}
+
+
 def test_run_json_after_a_run_reports_nothing_written(cli: Cli) -> None:
     seed_customers(cli)
     cli.json("run", "customers")
