@@ -13,7 +13,7 @@ from typing import Any
 from airflow.sdk import DAG, Asset, AssetAll, AssetOrTimeSchedule, CronTriggerTimetable, task
 
 from sync_engine.airflow import phases
-from sync_engine.airflow.connections import install as install_connection_lookup
+from sync_engine.airflow.operators import FLOW_PARAMS, SyncHubFlowOperator
 from sync_engine.config import Config, FlowConfig
 
 DAG_PREFIX = "synchub_"
@@ -87,17 +87,10 @@ def build_dag(config: Config, flow: FlowConfig) -> DAG:
         default_args=DEFAULT_ARGS,
         tags=tags_of(config, flow),
         doc_md=_doc(flow),
+        params=dict(FLOW_PARAMS),
     ) as dag:
-
-        @task(task_id="plan", pool=pool_name(flow.erp), multiple_outputs=False)
-        def plan_task() -> dict[str, Any]:
-            install_connection_lookup()
-            return phases.plan(phases.config_from_env(), name)
-
-        @task(task_id="sync", pool=write_pool(flow), multiple_outputs=False)
-        def sync_task() -> dict[str, Any]:
-            install_connection_lookup()
-            return phases.sync(phases.config_from_env(), name)
+        plan = SyncHubFlowOperator(task_id="plan", flow=name, mode="plan", pool=pool_name(flow.erp))
+        synced = SyncHubFlowOperator(task_id="sync", flow=name, pool=write_pool(flow))
 
         @task(task_id="report", outlets=[asset], retries=1, multiple_outputs=False)
         def report_task(synced: dict[str, Any], **context: Any) -> dict[str, Any]:
@@ -108,9 +101,8 @@ def build_dag(config: Config, flow: FlowConfig) -> DAG:
             }
             return result
 
-        synced = sync_task()
-        plan_task() >> synced
-        report_task(synced)
+        plan >> synced
+        report_task(synced.output)
     return dag
 
 
