@@ -74,7 +74,7 @@ def tags_of(config: Config, flow: FlowConfig) -> list[str]:
     )
 
 
-def build_dag(config: Config, flow: FlowConfig) -> DAG:
+def build_dag(config: Config, flow: FlowConfig, alert: Any = None) -> DAG:
     name = flow.name
     asset = flow_asset(name)
     with DAG(
@@ -101,14 +101,24 @@ def build_dag(config: Config, flow: FlowConfig) -> DAG:
             }
             return result
 
+        @task(task_id="review", retries=0, on_failure_callback=alert, multiple_outputs=False)
+        def review_task(reported: dict[str, Any]) -> dict[str, Any]:
+            # A run that needs a person fails here (after the asset event), not green.
+            phases.raise_if_attention(reported)
+            return {"needs_attention": False}
+
         plan >> synced
-        report_task(synced.output)
+        review_task(report_task(synced.output))
     return dag
 
 
-def build_dags(config: Config) -> dict[str, DAG]:
-    """Every enabled flow's DAG, keyed by DAG id."""
-    return {dag_id(f.name): build_dag(config, f) for f in config.flows.values() if f.enabled}
+def build_dags(config: Config, *, alert: Any = None) -> dict[str, DAG]:
+    """Every enabled flow's DAG, keyed by DAG id.
+
+    ``alert``: an Airflow failure callback or notifier (e.g. ``SmtpNotifier``) called when a run's
+    ``review`` task fails because the run opened conflicts or left dead letters.
+    """
+    return {dag_id(f.name): build_dag(config, f, alert) for f in config.flows.values() if f.enabled}
 
 
 def _doc(flow: FlowConfig) -> str:
@@ -118,6 +128,8 @@ def _doc(flow: FlowConfig) -> str:
         f"- entity: `{flow.entity}`; ERP `{flow.erp}`, CRM `{flow.crm}`; direction `{flow.direction}`\n"
         f"- schedule: `{flow.schedule}`; runs after: {deps}\n"
         f"- pools: `{pool_name(flow.erp)}`, `{write_pool(flow)}` (create them: `airflow pools set ...`)\n\n"
-        "Tasks: `plan` (dry run) -> `sync` (the real run) -> `report` (note, asset event).\n"
+        "Tasks: `plan` (dry run) -> `sync` (the real run) -> `report` (note, asset event) -> `review`\n"
+        "(fails when the run opened conflicts or left dead letters).\n"
+        "Trigger with config: `dry_run`, `reconcile_deletes`, `page_size`, `batch_size`.\n"
         "Conflicts are reviewed under **SyncHub** in the navigation."
     )

@@ -27,6 +27,10 @@ class FlowRunFailed(RuntimeError):
     """The engine reported a failed run; raising lets Airflow retry the task."""
 
 
+class NeedsAttention(RuntimeError):
+    """The run opened conflicts or left dead letters: a person has to look (the ``review`` task)."""
+
+
 class RunOptions(BaseModel):
     """What one DAG run may change ("Trigger DAG w/ config", or an operator's arguments)."""
 
@@ -120,11 +124,27 @@ def report(config: Config, flow: str, synced: dict[str, Any]) -> dict[str, Any]:
         "flow": flow,
         "run_id": synced.get("run_id"),
         "status": synced.get("status"),
+        "dry_run": bool(synced.get("dry_run")),
         "new_conflicts": synced.get("conflicts", 0),
+        "new_dead_letters": synced.get("dead_letters", 0),
         "open_conflicts": open_conflicts,
         "open_dead_letters": open_dead_letters,
         "note": summary_text(synced, open_conflicts, open_dead_letters),
     }
+
+
+def raise_if_attention(reported: dict[str, Any]) -> None:
+    """Raise :class:`NeedsAttention` when a real run opened conflicts or left dead letters."""
+    if reported.get("dry_run"):
+        return
+    conflicts, dead = int(reported.get("new_conflicts") or 0), int(reported.get("new_dead_letters") or 0)
+    if conflicts or dead:
+        raise NeedsAttention(
+            f"flow {reported.get('flow')!r} run {reported.get('run_id')} opened {conflicts} conflict(s) and "
+            f"left {dead} dead letter(s) (open now: {reported.get('open_conflicts')} conflicts, "
+            f"{reported.get('open_dead_letters')} dead letters); review them under SyncHub in the Airflow "
+            "navigation or with `synchub conflicts list` / `synchub deadletters list`"
+        )
 
 
 def summary_text(synced: dict[str, Any], open_conflicts: int, open_dead_letters: int) -> str:

@@ -163,6 +163,7 @@ def test_the_quick_start_reaches_a_green_dag_run(standalone: tuple[str, Path, st
         "plan": "success",
         "sync": "success",
         "report": "success",
+        "review": "success",
     }
 
 
