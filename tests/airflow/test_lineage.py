@@ -10,7 +10,9 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -26,15 +28,30 @@ print("STATE", run.state)
 """
 
 
-def test_a_dag_run_emits_inputs_outputs_and_synchub_facets(
-    airflow_db: Path, world: World, tmp_path: Path
-) -> None:
+SECRET = "Pa55-w0rd-never-logged"
+
+
+@dataclass
+class DagRunInAProcess:
+    events: list[dict[str, Any]]
+    events_text: str
+    output: str
+
+
+@pytest.fixture(scope="module")
+def dag_run(airflow_db: Path, world: World, tmp_path_factory: pytest.TempPathFactory) -> DagRunInAProcess:
+    """The customers DAG run once by ``dag.test()`` in a process of its own, as a worker runs it (the
+    provider's listener and transport set up from scratch); the ERP's Connection has a password."""
     world.system("erp").put("customer", None, customer("Lineage AG", "DE-LINEAGE"))
     world.system("crm").put("customer", None, {**customer("Kaputt", "DE-KAPUTT"), "status": "?"})
-    events_file = tmp_path / "openlineage.jsonl"
+    events_file = tmp_path_factory.mktemp("lineage") / "openlineage.jsonl"
     transport = {"type": "file", "log_file_path": str(events_file), "append": True}
-    env = {**os.environ, **world.env(), "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport)}
-    # a process of its own, as a worker is: the provider's listener and its transport set up from scratch
+    env = {
+        **os.environ,
+        **world.env(),
+        "AIRFLOW_CONN_SYNCHUB_ERP": f"memory://sync:{SECRET}@erp?path={world.erp_file}",
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
+    }
     done = subprocess.run(
         [sys.executable, "-c", RUN_DAG.format(dags=str(REPO / "dags"))],
         env=env,
@@ -42,9 +59,13 @@ def test_a_dag_run_emits_inputs_outputs_and_synchub_facets(
         text=True,
         timeout=600,
     )
-    assert "STATE success" in done.stdout, done.stderr[-4000:]
+    assert "STATE failed" in done.stdout, done.stderr[-4000:]  # review fails: a dead letter was left
+    text = events_file.read_text(encoding="utf-8")
+    return DagRunInAProcess([json.loads(line) for line in text.splitlines()], text, done.stdout + done.stderr)
 
-    events = [json.loads(line) for line in events_file.read_text(encoding="utf-8").splitlines()]
+
+def test_a_dag_run_emits_inputs_outputs_and_synchub_facets(dag_run: DagRunInAProcess) -> None:
+    events = dag_run.events
     by_job = {(e["job"]["name"], e["eventType"]): e for e in events}
     complete = by_job[("synchub_customers.sync", "COMPLETE")]
     inputs = {(d["namespace"], d["name"]): d for d in complete["inputs"]}
@@ -59,7 +80,17 @@ def test_a_dag_run_emits_inputs_outputs_and_synchub_facets(
     assert facet["systems"]["crm"]["failed"] == 1 and facet["runId"] is not None
     plan = by_job[("synchub_customers.plan", "COMPLETE")]
     assert plan["outputs"] == [] and plan["run"]["facets"]["synchub"]["dryRun"] is True
-    assert "s@cret" not in events_file.read_text()
+    assert SECRET not in dag_run.events_text
+
+
+def test_task_logs_show_each_step_and_never_the_connection_secret(dag_run: DagRunInAProcess) -> None:
+    logs = dag_run.output
+    assert "flow customers: run 1 started (erp -> crm)" in logs
+    assert "flow customers: read 1 records from erp (all)" in logs
+    assert "flow customers: batch of 1 records committed" in logs
+    assert "crm customer C000001 dead-lettered (stage map, field active)" in logs
+    assert "opened 0 conflict(s) and left 1 dead letter(s)" in logs  # the review task's failure
+    assert SECRET not in logs
 
 
 def test_datasets_name_the_real_systems_and_their_objects(
