@@ -70,7 +70,7 @@ def sync(tmp: Path, uri: str, concurrency: int, monkeypatch: pytest.MonkeyPatch)
     tmp.mkdir()
     monkeypatch.setenv(f"SYNCHUB_CONN_CRM{concurrency}", uri)
     flow = {"entity": "customer", "erp": "erp", "crm": "crm", "direction": "erp_to_crm",
-            "match_keys": [["name"]], "page_size": 8, "batch_size": 3}  # fmt: skip
+            "match_keys": [["name"]], "page_size": 4, "batch_size": 4}  # fmt: skip
     doc = {
         "version": 1,
         "state": {"url": f"sqlite:///{tmp / 'state.db'}"},
@@ -129,13 +129,13 @@ def test_concurrent_batches_give_the_same_customers_as_sequential_ones_and_no_du
     finally:
         MemoryDatabase.forget()
 
-    assert (one, most) == (1, 4), "batches one at a time, then four in flight"
     for first, *quiet in (sequential, concurrent):
         assert first.status == "success" and first.dead_letters == 0, first.error
         assert first.sides["crm"].created == CUSTOMERS
         assert [run.writes for run in quiet] == [0, 0, 0], [run.as_dict() for run in quiet]
     assert len(con_state) == CUSTOMERS and con_state == seq_state
     assert con_state[5]["contacts"][0]["email"] == f"ann5-{unique}@example.de"
+    assert (one, most) == (1, 4), "batches one at a time, then four in flight"
 
 
 def test_threads_calling_one_client_at_once_each_get_their_own_session(connector: BottleCrmConnector) -> None:
