@@ -1,0 +1,90 @@
+"""The Odoo emulator (ERP, a real HTTP server on its own threads, JSON-2 as Odoo 19) and a real
+BottleCRM per module, wired into a SyncHub config with the five flows of the demo.
+
+A kill -9 test runs the flow in a child process that kills itself; the emulator stays up in this
+one, as a real Odoo would, and the rerun talks to the same server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from connectors.base import Connector
+from sync_engine.config import Config, load_config
+from sync_engine.connections import env_var_name
+from sync_engine.flows import open_connector
+from sync_engine.store import Store
+from synchub_dev.demo import scenario
+from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
+from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixture
+from tests.emulators.odoo import OdooEmulator
+from tests.odoo.connected import connection_uri
+
+ERP_CONNECTION = "odoo_erp"
+
+
+@dataclass
+class OdooPeers:
+    """The emulated Odoo, the real BottleCRM, the config that syncs them, and its environment."""
+
+    root: Path
+    odoo: OdooEmulator
+    crm_server: BottleCrmInstance
+    config: Config
+    env: dict[str, str]
+
+    def config_copy(self, name: str, flows: dict[str, dict]) -> Config:
+        """The same systems with a state database of its own and the given flows."""
+        doc = yaml.safe_load(self.config.path.read_text())
+        doc["state"]["url"] = f"sqlite:///{self.root / (name + '.db')}"
+        doc["flows"] = flows
+        path = self.root / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+        config = load_config(path)
+        store = Store(config.state.url)
+        store.upgrade()
+        store.close()
+        return config
+
+    def connectors(self) -> dict[str, Connector]:
+        return {role: open_connector(self.config, role) for role in ("erp", "crm")}
+
+
+def config_document(root: Path) -> dict:
+    """The demo's five flows with Odoo as the ERP."""
+    doc = scenario.config_document(root)
+    doc["systems"]["erp"] = {"connector": "odoo", "connection": ERP_CONNECTION}
+    return doc
+
+
+@pytest.fixture(scope="module")
+def odoo_peers(
+    bottlecrm_peer: BottleCrmPeer,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[OdooPeers]:
+    root = tmp_path_factory.mktemp("odoo-e2e")
+    monkeypatch = pytest.MonkeyPatch()
+    odoo = OdooEmulator(version=19).start()
+    try:
+        with bottlecrm_peer.start(root / "bottlecrm") as crm:
+            env = {
+                env_var_name(ERP_CONNECTION): connection_uri(odoo, "json2"),
+                env_var_name(scenario.CRM_CONNECTION): crm.connection_uri(),
+            }
+            for key, value in env.items():
+                monkeypatch.setenv(key, value)
+            path = root / "synchub.yaml"
+            path.write_text(yaml.safe_dump(config_document(root), allow_unicode=True))
+            config = load_config(path)
+            store = Store(config.state.url)
+            store.upgrade()
+            store.close()
+            yield OdooPeers(root, odoo, crm, config, env)
+    finally:
+        monkeypatch.undo()
+        odoo.stop()
