@@ -24,6 +24,7 @@ from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
 from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixture
 from tests.emulators.odoo import OdooEmulator
 from tests.odoo.connected import connection_uri
+from tests.steady.steps import copy_config
 
 ERP_CONNECTION = "odoo_erp"
 
@@ -40,16 +41,7 @@ class OdooPeers:
 
     def config_copy(self, name: str, flows: dict[str, dict]) -> Config:
         """The same systems with a state database of its own and the given flows."""
-        doc = yaml.safe_load(self.config.path.read_text())
-        doc["state"]["url"] = f"sqlite:///{self.root / (name + '.db')}"
-        doc["flows"] = flows
-        path = self.root / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(doc, allow_unicode=True))
-        config = load_config(path)
-        store = Store(config.state.url)
-        store.upgrade()
-        store.close()
-        return config
+        return copy_config(self.config, self.root, name, flows)
 
     def connectors(self) -> dict[str, Connector]:
         return {role: open_connector(self.config, role) for role in ("erp", "crm")}

@@ -7,11 +7,9 @@ or hangs when a check asks for an outage; the connector then runs with a short t
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from connectors.base import WriteRequest
 from connectors.odoo import OdooConnector, open_transport
 from tests.connectors.conformance.faults import FaultProxy
 from tests.connectors.conformance.harness import Subject
-from tests.connectors.conformance.subjects.proxied import FAULT_TIMEOUT, unique
+from tests.connectors.conformance.subjects.proxied import FAULT_TIMEOUT, cost_spec, unique
 from tests.emulators.odoo import OdooEmulator
 from tests.odoo.connected import TRANSPORT_VERSIONS, company, connection, order, product
 
@@ -155,24 +153,7 @@ def _product(side: OdooSide) -> Subject:
 
 
 def _product_cost(side: OdooSide) -> Subject:
-    """A cost has no free text: each text stands for a cost of its own, so the checks still see the
-    written value come back (odd characters are the product subject's)."""
-    prices: dict[Decimal, str] = {}
-    cents = itertools.count(101)
-
-    def price_for(text: str) -> Decimal:
-        price = Decimal(next(cents)) / 100
-        prices[price] = text
-        return price
-
-    return side.subject(
-        "product_cost",
-        make=lambda text: {"product": side.product(), "standard_price": price_for(text)},
-        edit=lambda text: {"standard_price": price_for(text)},
-        text_of=lambda data: prices.get(data.get("standard_price")),
-        invalid={"product": "987654", "standard_price": Decimal("1")},
-        invalid_field="product",
-    )
+    return side.subject("product_cost", **cost_spec("standard_price", side.product))
 
 
 def _quote(side: OdooSide) -> Subject:
