@@ -1,5 +1,6 @@
-"""The Odoo emulator (ERP, a real HTTP server on its own threads, JSON-2 as Odoo 19) and a real
-BottleCRM per module, wired into a SyncHub config with the five flows of the demo.
+"""The Odoo emulator (ERP, a real HTTP server on its own threads) and a real BottleCRM, wired into a
+SyncHub config with the five flows of the demo: once with JSON-2 against Odoo 19, once with XML-RPC
+against Odoo 17 (each with a fresh BottleCRM).
 
 A kill -9 test runs the flow in a child process that kills itself; the emulator stays up in this
 one, as a real Odoo would, and the rerun talks to the same server.
@@ -23,7 +24,7 @@ from synchub_dev.demo import scenario
 from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
 from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixture
 from tests.emulators.odoo import OdooEmulator
-from tests.odoo.connected import connection_uri
+from tests.odoo.connected import TRANSPORT_VERSIONS, connection_uri
 from tests.steady.steps import copy_config
 
 ERP_CONNECTION = "odoo_erp"
@@ -54,18 +55,20 @@ def config_document(root: Path) -> dict:
     return doc
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=sorted(TRANSPORT_VERSIONS))
 def odoo_peers(
+    request: pytest.FixtureRequest,
     bottlecrm_peer: BottleCrmPeer,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[OdooPeers]:
-    root = tmp_path_factory.mktemp("odoo-e2e")
+    transport = str(request.param)
+    root = tmp_path_factory.mktemp(f"odoo-e2e-{transport}")
     monkeypatch = pytest.MonkeyPatch()
-    odoo = OdooEmulator(version=19).start()
+    odoo = OdooEmulator(version=TRANSPORT_VERSIONS[transport]).start()
     try:
         with bottlecrm_peer.start(root / "bottlecrm") as crm:
             env = {
-                env_var_name(ERP_CONNECTION): connection_uri(odoo, "json2"),
+                env_var_name(ERP_CONNECTION): connection_uri(odoo, transport),
                 env_var_name(scenario.CRM_CONNECTION): crm.connection_uri(),
             }
             for key, value in env.items():

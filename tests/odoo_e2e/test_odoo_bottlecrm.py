@@ -1,4 +1,5 @@
-"""End to end: the Odoo emulator (ERP, JSON-2) <-> a real BottleCRM, the five flows of the demo.
+"""End to end: the Odoo emulator (ERP; JSON-2 on 19, XML-RPC on 17) <-> a real BottleCRM, the five
+flows of the demo.
 
 Customers both ways, products and costs Odoo -> CRM, an accepted BottleCRM estimate -> exactly one
 confirmed Odoo order whose number and state come back, complaints both ways. Then edits on both
