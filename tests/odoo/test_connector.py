@@ -158,6 +158,58 @@ def test_reads_ask_odoo_for_the_keyset_in_order_with_archived_records(
     assert record.data["active"] is False, "an archived record is read (active_test=False)"
 
 
+def test_a_price_changed_on_the_template_alone_is_read_as_a_change(
+    conn: OdooConnector, odoo: OdooEmulator, clock: Clock
+) -> None:
+    first = created(conn, "product", product("TPL-1"))
+    second = created(conn, "product", product("TPL-2"), ref="2")
+    [last_page] = list(conn.read_changes("product", None))
+    clock.tick(5)
+    template = odoo.row("product.product", int(first))["product_tmpl_id"]
+    odoo.call("product.template", "write", [template], {"list_price": 99.0})  # Odoo's product form
+    assert odoo.row("product.product", int(first))["write_date"] < clock.now.replace(tzinfo=None)
+    changed = read_all(conn, "product", last_page.cursor)
+    assert [(r.id, r.data["list_price"]) for r in changed] == [(first, Decimal("99.0"))]
+    assert changed[0].modified == clock.now and second not in [r.id for r in changed]
+    assert read_all(conn, "product", Cursor(clock.now, first)) == []
+
+
+def test_a_contact_changed_alone_is_read_as_a_change_of_its_company(
+    conn: OdooConnector, odoo: OdooEmulator, clock: Clock
+) -> None:
+    record_id = created(conn, "customer", company("Parent SA", contacts=[{"name": "Kid"}]))
+    created(conn, "customer", company("Other SA"), ref="o")
+    [page] = list(conn.read_changes("customer", None))
+    clock.tick(3)
+    [kid] = [i for i, r in odoo.rows("res.partner").items() if r["name"] == "Kid"]
+    odoo.call("res.partner", "write", [kid], {"email": "kid@parent.be"})
+    [changed] = read_all(conn, "customer", page.cursor)
+    assert changed.id == record_id and changed.modified == clock.now
+    assert changed.data["contacts"][0]["email"] == "kid@parent.be"
+
+
+def test_the_cursor_pages_by_the_latest_stamp_of_records_and_templates(
+    conn: OdooConnector, odoo: OdooEmulator, clock: Clock
+) -> None:
+    ids = [created(conn, "product", product(f"MIX-{i:02d}"), ref=str(i)) for i in range(12)]
+    for index, record_id in enumerate(ids):
+        clock.tick()
+        if index % 3 == 0:  # every third one's template changes later, in reverse order
+            template = odoo.row("product.product", int(ids[-1 - index]))["product_tmpl_id"]
+            odoo.call("product.template", "write", [template], {"list_price": float(index)})
+        else:
+            write(conn, "product", WriteRequest("update", "u", {"name": f"renamed {index}"}, record_id))
+    everything = read_all(conn, "product", None, page_size=500)
+    keys = [(r.modified, int(r.id)) for r in everything]
+    assert keys == sorted(keys) and len(keys) == 12
+    pages = list(conn.read_changes("product", None, page_size=4))
+    paged = [r.id for page in pages for r in page.records]
+    assert paged == [r.id for r in everything]
+    for index, page in enumerate(pages[:-1]):
+        rest = [r.id for r in read_all(conn, "product", page.cursor, page_size=4)]
+        assert rest == paged[(index + 1) * 4 :]
+
+
 # -- archiving and deletion ----------------------------------------------------------------------
 
 

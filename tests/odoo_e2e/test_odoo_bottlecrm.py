@@ -170,10 +170,10 @@ def test_five_flows_with_odoo_converge_and_stay_quiet_through_edits_on_both_side
 
         # edits: a price in Odoo, a complaint in Odoo on that order, a contact in BottleCRM,
         # and the same customer renamed differently on both sides (one conflict, held)
+        # the price is changed on Odoo's product form, which writes the template alone
         product_id = seed.find_id(erp, "product", "default_code", "PMP-100")
-        seed.write_all(
-            erp, "product", [WriteRequest("update", "p", {"list_price": Decimal("1299.50")}, product_id)]
-        )
+        template = peers.odoo.row("product.product", int(product_id))["product_tmpl_id"]
+        peers.odoo.call("product.template", "write", [template], {"list_price": 1299.50})
         order_id = str(order_number)
         complaint = {
             "name": "Sensor reading drifts / 传感器漂移",

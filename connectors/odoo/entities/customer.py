@@ -9,7 +9,8 @@ Native shape::
 
 Companies only (``is_company``, no parent), never the user's own company. Contacts are written as
 ``child_ids`` commands in the company's own ``write`` (one transaction, and the company is
-re-stamped, which change tracking follows); a contact no longer wanted is archived, not deleted
+re-stamped); a contact changed alone in Odoo stamps only the contact, so a company's change mark is
+the latest of its own and its contacts' (``related.py``); a contact no longer wanted is archived, not deleted
 (orders may point to it). ``credit_limit`` is ``None`` unless the partner has its own limit
 (``use_partner_credit_limit``); payment terms are named by the term's name. Odoo keeps a company's
 address on the partner itself: ``addresses`` holds it as one item (none when every part is empty),
@@ -19,18 +20,20 @@ and writing takes its first item.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 from connectors.base import RecordError
-from connectors.odoo.domains import Domain, all_of, equals, leaf
-from connectors.odoo.entities.base import ALL, OdooEntity, as_decimal, text
+from connectors.odoo.domains import Domain, all_of, equals, is_in, leaf
+from connectors.odoo.entities.base import ALL, as_decimal, m2o, stamp, text
+from connectors.odoo.entities.related import FollowsRelated
 
 PLAIN = ("name", "ref", "vat", "email", "phone", "website", "active")
 ADDRESS = ("street", "street2", "zip", "city")
 CONTACT_FIELDS = ("name", "email", "phone", "function")
 
 
-class Customer(OdooEntity):
+class Customer(FollowsRelated):
     name = "customer"
     native = "res.partner"
     fields: ClassVar[tuple[str, ...]] = (
@@ -43,6 +46,28 @@ class Customer(OdooEntity):
         "child_ids",
     )
     field_hints = (("VAT number", "vat"),)
+    related_model = "res.partner"
+    related_fields = ("parent_id",)
+
+    def related_domain(self) -> Domain:
+        return all_of(leaf("parent_id", "!=", False), equals("is_company", False))
+
+    def owners(self, row: dict[str, Any]) -> list[int]:
+        parent = m2o(row["parent_id"])
+        return [parent] if parent else []
+
+    def related_stamps(self, ids: list[int]) -> dict[int, datetime]:
+        if not ids:
+            return {}
+        rows = self.call(
+            "search_read", domain=is_in("parent_id", ids), fields=["parent_id", "write_date"], context=ALL
+        )
+        latest: dict[int, datetime] = {}
+        for row in rows:
+            parent, moment = m2o(row["parent_id"]), stamp(row["write_date"])
+            if parent and moment and (parent not in latest or moment > latest[parent]):
+                latest[parent] = moment
+        return latest
 
     def scope(self) -> Domain:
         return all_of(

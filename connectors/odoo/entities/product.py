@@ -6,25 +6,44 @@ Native shape::
      "sale_ok", "active", "currency": "EUR" (the company's, read only)}
 
 Created and written through ``product.product``: Odoo writes the template fields (name, price, unit,
-type) to the template in the same call, and the variant is stamped with it. Archiving the variant
+type) to the template in the same call, and the variant is stamped with it. A change made on the
+template alone (Odoo's product form edits the template) stamps only the template: a product's change
+mark is the later of the two (``related.py``). Archiving the variant
 archives nothing else; a product on order lines cannot be deleted (archive it: ``deletes: archive``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 from connectors.base import RecordError
-from connectors.odoo.entities.base import OdooEntity, as_decimal, text
+from connectors.odoo.entities.base import ALL, as_decimal, m2o, stamp, text
+from connectors.odoo.entities.related import FollowsRelated
 
 PLAIN = ("default_code", "name", "description_sale", "list_price", "type", "sale_ok", "active")
 
 
-class Product(OdooEntity):
+class Product(FollowsRelated):
     name = "product"
     native = "product.product"
     fields: ClassVar[tuple[str, ...]] = (*PLAIN, "uom_id")
+    related_model = "product.template"
+    related_fields = ("product_variant_ids",)
+
+    def owners(self, row: dict[str, Any]) -> list[int]:
+        return [int(i) for i in row["product_variant_ids"]]
+
+    def related_stamps(self, ids: list[int]) -> dict[int, datetime]:
+        if not ids:
+            return {}
+        variants = self.call("read", ids, fields=["product_tmpl_id"], context=ALL)
+        template_of = {int(r["id"]): m2o(r["product_tmpl_id"]) for r in variants}
+        templates = sorted({t for t in template_of.values() if t})
+        rows = self.call("read", templates, model="product.template", fields=["write_date"], context=ALL)
+        stamps = {int(r["id"]): stamp(r["write_date"]) for r in rows}
+        return {i: s for i, t in template_of.items() if t and (s := stamps.get(t)) is not None}
 
     def shape(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         currency = self.connector.company["currency"]
