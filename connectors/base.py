@@ -351,6 +351,30 @@ class Entity(abc.ABC):
         except Exception as exc:  # one record's failure never fails the batch
             return self.failure(request, exc)
 
+    def write_creating_together(
+        self,
+        requests: Sequence[WriteRequest],
+        *,
+        together: bool = True,
+        prepare: Callable[[dict[str, Any]], Any],
+        send: Callable[[list[Any]], Sequence[Any]],
+        refused: Callable[[Exception], bool],
+        resolve: Callable[[list[Any]], list[Any]] | None = None,
+    ) -> list[WriteResult]:
+        """:meth:`write_many` for a system that creates many records in one call (one transaction):
+        plain creates go together (:meth:`create_together`, when ``together``), every other request
+        through :meth:`write_one`; then one read attaches what the system saved."""
+        results: dict[int, WriteResult] = {}
+        creates = [(i, r) for i, r in enumerate(requests) if r.op == "create"]
+        if together and len(creates) > 1:
+            results.update(
+                self.create_together(creates, prepare=prepare, send=send, refused=refused, resolve=resolve)
+            )
+        for index, request in enumerate(requests):
+            if index not in results:
+                results[index] = self.write_one(request)
+        return self.attach_saved(requests, [results[i] for i in range(len(requests))])
+
     def create_together(
         self,
         creates: Sequence[tuple[int, WriteRequest]],

@@ -219,21 +219,13 @@ class OdooEntity(Entity):
         """Plain creates in one ``create`` call (a list of values); when Odoo refuses that call (one
         bad record refuses the transaction) each is retried alone, so only the culprit fails. Every
         other write is its own call. Then one read gives what Odoo saved."""
-        results: dict[int, WriteResult] = {}
-        creates = [(i, r) for i, r in enumerate(requests) if r.op == "create"]
-        if self.batch_create and len(creates) > 1:
-            results.update(
-                self.create_together(
-                    creates,
-                    prepare=self.create_values,
-                    send=lambda values: self.call("create", vals_list=values),
-                    refused=lambda exc: isinstance(exc, OdooFault),
-                )
-            )
-        for index, request in enumerate(requests):
-            if index not in results:
-                results[index] = self.write_one(request)
-        return self.attach_saved(requests, [results[i] for i in range(len(requests))])
+        return self.write_creating_together(
+            requests,
+            together=self.batch_create,
+            prepare=self.create_values,
+            send=lambda values: self.call("create", vals_list=values),
+            refused=lambda exc: isinstance(exc, OdooFault),
+        )
 
     def failure(self, request: WriteRequest, exc: Exception) -> WriteResult:
         if isinstance(exc, OdooFault):

@@ -192,22 +192,14 @@ class TrytonEntity(Entity):
     def write_many(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         """Each record in its own transaction, except plain creates: those go in one ``create`` call,
         and one by one when that call is refused. Then one read gives what Tryton saved."""
-        results: dict[int, WriteResult] = {}
-        creates = [(i, r) for i, r in enumerate(requests) if r.op == "create"]
-        if self.batch_create and len(creates) > 1:
-            results.update(
-                self.create_together(
-                    creates,
-                    prepare=self.create_values,
-                    send=lambda values: self.call("create", values, model=self.create_model),
-                    refused=lambda exc: isinstance(exc, TrytonError),
-                    resolve=self.created_ids,
-                )
-            )
-        for index, request in enumerate(requests):
-            if index not in results:
-                results[index] = self.write_one(request)
-        return self.attach_saved(requests, [results[i] for i in range(len(requests))])
+        return self.write_creating_together(
+            requests,
+            together=self.batch_create,
+            prepare=self.create_values,
+            send=lambda values: self.call("create", values, model=self.create_model),
+            refused=lambda exc: isinstance(exc, TrytonError),
+            resolve=self.created_ids,
+        )
 
     def failure(self, request: WriteRequest, exc: Exception) -> WriteResult:
         if isinstance(exc, TrytonError):
