@@ -15,6 +15,9 @@ from sqlalchemy.exc import OperationalError
 
 from sync_engine.store import Store
 
+# Registered here, once, so every test module shares the session's one SuiteCRM server.
+pytest_plugins = ["tests.suitecrm.fixtures"]
+
 PG_URL_ENV = "SYNCHUB_TEST_PG_URL"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -26,7 +26,6 @@ from synchub_dev.peers.suitecrm import SuiteCrmInstance
 from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixtures
 from tests.steady.steps import copy_config
-from tests.suitecrm.conftest import fields_package, suitecrm_instances  # noqa: F401
 from tests.tryton.conftest import tryton_peer  # noqa: F401
 
 
@@ -82,7 +81,7 @@ def peers(
 @pytest.fixture(scope="module")
 def suitecrm_peers(
     tryton_peer: TrytonPeer,  # noqa: F811
-    suitecrm_instances: Any,  # noqa: F811
+    suitecrm_instances: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RealPeers]:
     """Tryton and the session's SuiteCRM (reset), with the demo's five flows between them."""

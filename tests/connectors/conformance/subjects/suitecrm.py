@@ -1,6 +1,6 @@
 """The SuiteCRM connector as conformance subjects: every entity against the real SuiteCRM 7.14.
 
-The session's one SuiteCRM (``tests/suitecrm/conftest.py``: started once, reset before each check)
+The session's one SuiteCRM (``tests/suitecrm/fixtures.py``: started once, reset before each check)
 is reached through a fault proxy that answers 503 or hangs when a check asks for an outage.
 Records sharing one change mark are made by setting ``date_modified`` through V8 to one moment.
 ``sales_order`` is read-only for creates (an accepted quote is the order): its records are seeded as
@@ -24,17 +24,12 @@ from synchub_dev.peers.suitecrm import SuiteCrmInstance
 from tests.connectors.conformance.faults import FaultProxy
 from tests.connectors.conformance.harness import Subject
 from tests.connectors.conformance.subjects.proxied import FAULT_TIMEOUT, ProxiedSide, proxy_to, unique
-from tests.suitecrm.conftest import (  # noqa: F401 - the session's SuiteCRM fixtures
-    fields_package,
-    suitecrm,
-    suitecrm_instances,
-)
 
 _moments = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def suitecrm_fault_proxy(suitecrm_instances: Any) -> Iterator[FaultProxy]:  # noqa: F811
+def suitecrm_fault_proxy(suitecrm_instances: Any) -> Iterator[FaultProxy]:
     yield from proxy_to(suitecrm_instances.get(seconds=False).url)
 
 
@@ -122,7 +117,7 @@ class SuiteCrmSide(ProxiedSide):
 
 
 @pytest.fixture
-def suitecrm_side(suitecrm: SuiteCrmInstance, suitecrm_fault_proxy: FaultProxy) -> Iterator[SuiteCrmSide]:  # noqa: F811
+def suitecrm_side(suitecrm: SuiteCrmInstance, suitecrm_fault_proxy: FaultProxy) -> Iterator[SuiteCrmSide]:
     side = SuiteCrmSide(suitecrm, suitecrm_fault_proxy)
     yield side
     side.close()
