@@ -1,4 +1,5 @@
-"""``synchub demo``: start a real Tryton ERP and BottleCRM here, seed them, sync them, report."""
+"""``synchub demo``: start a real Tryton ERP and a CRM (BottleCRM or SuiteCRM) here, seed them, sync
+them, report."""
 
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ def demo(
     ] = DEFAULT_WORKDIR,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the demo's servers and exit.")] = False,
     fresh: Annotated[bool, typer.Option("--fresh", help="Wipe the work directory first.")] = False,
+    crm: Annotated[
+        str, typer.Option("--crm", help="The CRM to run against Tryton: bottlecrm or suitecrm.")
+    ] = "bottlecrm",
 ) -> None:
-    """Start Tryton and BottleCRM locally, fill them with sample data, sync all five flows, report."""
+    """Start Tryton and a CRM (BottleCRM or SuiteCRM) locally, fill them with sample data, sync all
+    five flows, report."""
     console = Console()
     if stop:
         stopped = stop_servers(workdir)
@@ -37,7 +42,7 @@ def demo(
             console.print(f"  [green]✓[/green] {name} [dim]({seconds:.1f}s)[/dim]")
 
     try:
-        result = run_demo(workdir, fresh=fresh, on_phase=on_phase)
+        result = run_demo(workdir, fresh=fresh, on_phase=on_phase, crm=crm)
     except DemoFailed as exc:
         console.print(
             f"[red]The demo stopped in phase “{exc.phase}”:[/red] {type(exc.cause).__name__}: {exc.cause}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -26,7 +27,7 @@ def _flows(console: Console, result: DemoResult) -> None:
         "run",
         "flow (entity)",
         "Tryton (erp)",
-        "BottleCRM (crm)",
+        f"{result.crm_label} (crm)",
         "conflicts",
         "dead letters",
         "time",
@@ -59,7 +60,7 @@ def _moved(side: object) -> str:
 
 def _conflicts(console: Console, result: DemoResult) -> None:
     table = Table(title="Open conflicts (a person decides)", title_justify="left")
-    for column in ("id", "flow", "field", "was", "Tryton (erp)", "BottleCRM (crm)"):
+    for column in ("id", "flow", "field", "was", "Tryton (erp)", f"{result.crm_label} (crm)"):
         table.add_column(column, overflow="fold")
     for conflict in result.conflicts:
         table.add_row(
@@ -74,7 +75,7 @@ def _conflicts(console: Console, result: DemoResult) -> None:
 
 
 def _servers(console: Console, result: DemoResult) -> None:
-    tryton, crm = result.servers["tryton"], result.servers["bottlecrm"]
+    tryton, crm = result.servers["tryton"], result.servers[result.crm]
     table = Table(
         title="Running servers (they keep running; `synchub demo --stop` ends them)", title_justify="left"
     )
@@ -86,15 +87,30 @@ def _servers(console: Console, result: DemoResult) -> None:
         ("", "database / user / password", f"{tryton['database']} / {tryton['user']} / {tryton['password']}"),
         ("", "look with", f"the Tryton 8.2 desktop client: host {tryton['url'].removeprefix('http://')}"),
         ("", "log", tryton["log"]),
+        *(_suitecrm_rows(crm) if result.crm == "suitecrm" else _bottlecrm_rows(crm)),
+    )
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _bottlecrm_rows(crm: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    return (
         ("BottleCRM (CRM)", "URL", crm["url"]),
         ("", "login email", crm["email"]),
         ("", "API token", crm["token"]),
         ("", "look with", f"{crm['url']}/swagger-ui/ (Authorize: Bearer <token>), or curl with that header"),
         ("", "log", crm["log"]),
     )
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+
+
+def _suitecrm_rows(crm: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    return (
+        ("SuiteCRM 7.14 (CRM)", "URL", crm["url"]),
+        ("", "user / password", f"{crm['user']} / {crm['password']}"),
+        ("", "look with", f"{crm['url']}/index.php (log in; Accounts, Quotes, Cases)"),
+        ("", "log", crm["log"]),
+    )
 
 
 def _phases(console: Console, result: DemoResult) -> None:

@@ -1,7 +1,7 @@
 # ruff: noqa: RUF001 - Greek company names are meant to be Greek
-"""What the demo puts into Tryton and BottleCRM, and the SyncHub config that syncs them.
+"""What the demo puts into Tryton and the CRM (BottleCRM or SuiteCRM), and the config that syncs them.
 
-Native records in each connector's own shape (docs/connectors/tryton.md, bottlecrm.md), so the
+Native records in each connector's own shape (docs/connectors/tryton.md, bottlecrm.md, suitecrm.md), so the
 seed goes through the same connectors the flows use.
 """
 
@@ -149,6 +149,35 @@ CRM_ACCOUNTS: list[dict[str, Any]] = [
     for name, street, postal, city, country, contact, email, phone in _CRM_ROWS
 ]
 
+# The same CRM-only accounts in SuiteCRM's native shape (docs/connectors/suitecrm.md).
+SUITECRM_ACCOUNTS: list[dict[str, Any]] = [
+    {
+        "name": name,
+        "addresses": [
+            {
+                "kind": "billing",
+                "street": street,
+                "postalcode": postal,
+                "city": city,
+                "state": None,
+                "country": country,
+            }
+        ],
+        "contacts": [
+            {
+                "first_name": contact.split(" ", 1)[0],
+                "last_name": contact.split(" ", 1)[1],
+                "email1": email,
+                "phone_work": phone,
+                "title": "Buyer",
+            }
+        ],
+    }
+    for name, street, postal, city, country, contact, email, phone in _CRM_ROWS
+]
+SUITECRM_CURRENCY = "EUR"
+"""The demo's SuiteCRM keeps amounts in euros, as Tryton's company does (the connection's option)."""
+
 PRODUCTS: list[dict[str, Any]] = [
     {
         "code": code,
@@ -172,13 +201,25 @@ COMPLAINT = {
     "priority": "High",
     "case_type": "Problem",
 }
+SUITECRM_COMPLAINT = {
+    "customer": COMPLAINT["customer"],
+    "name": COMPLAINT["name"],
+    "description": COMPLAINT["description"],
+    "status": "Open_New",
+    "priority": "P1",
+    "type": "Product",
+}
+CRMS = ("bottlecrm", "suitecrm")
 # The customer edited on both sides (the same field, different values) to open a conflict.
 CONFLICT_CUSTOMER = "Société Générale d'Équipement"
 CONFLICT_VALUES = {"erp": "Société Générale d'Équipement SA", "crm": "Société Générale d'Équipement (SGE)"}
 
 
-def config_document(workdir: Path) -> dict[str, Any]:
-    """The demo's ``synchub.yaml``: Tryton as ``erp``, BottleCRM as ``crm``, the five flows."""
+def config_document(workdir: Path, crm: str = "bottlecrm") -> dict[str, Any]:
+    """The demo's ``synchub.yaml``: Tryton as ``erp``, ``crm`` (BottleCRM or SuiteCRM), the five flows."""
+    crm_system: dict[str, Any] = {"connector": crm, "connection": CRM_CONNECTION}
+    if crm == "suitecrm":
+        crm_system["options"] = {"currency": SUITECRM_CURRENCY}
     return {
         "version": 1,
         "state": {"url": f"sqlite:///{Path(workdir).resolve() / 'state.db'}"},
@@ -188,7 +229,7 @@ def config_document(workdir: Path) -> dict[str, Any]:
                 "connection": ERP_CONNECTION,
                 "options": {"accept_warnings": True},
             },
-            "crm": {"connector": "bottlecrm", "connection": CRM_CONNECTION},
+            "crm": crm_system,
         },
         "flows": {
             "customers": {

@@ -11,7 +11,7 @@ from connectors.base import Connector, WriteRequest
 from synchub_dev.demo import scenario
 from synchub_dev.peers.bottlecrm import BottleCrmInstance
 
-__all__ = ["SeedError", "edit_both_sides", "find_id", "seed_masters", "seed_sales"]
+__all__ = ["SeedError", "edit_both_sides", "find_id", "seed_masters", "seed_sales", "seed_suitecrm_sales"]
 
 
 class SeedError(RuntimeError):
@@ -44,17 +44,21 @@ def seed_masters(erp: Connector, crm: Connector) -> dict[str, int]:
     creates = [WriteRequest("create", party["name"], party) for party in scenario.ERP_PARTIES]
     write_all(erp, "customer", creates)
     write_all(erp, "product", [WriteRequest("create", p["code"], p) for p in scenario.PRODUCTS])
-    write_all(crm, "customer", [WriteRequest("create", a["name"], a) for a in scenario.CRM_ACCOUNTS])
+    accounts = scenario.SUITECRM_ACCOUNTS if crm.name == "suitecrm" else scenario.CRM_ACCOUNTS
+    write_all(crm, "customer", [WriteRequest("create", a["name"], a) for a in accounts])
     return {
         "erp customers": len(scenario.ERP_PARTIES),
         "erp products": len(scenario.PRODUCTS),
-        "crm customers": len(scenario.CRM_ACCOUNTS),
+        "crm customers": len(accounts),
     }
 
 
-def seed_sales(crm: Connector, instance: BottleCrmInstance) -> dict[str, str]:
+def seed_sales(crm: Connector, instance: BottleCrmInstance | None) -> dict[str, str]:
     """The salesperson's work, on customers and products already synced into BottleCRM: an estimate
-    the customer accepts on its public page, and a case (the complaint)."""
+    the customer accepts on its public page, and a case (the complaint). SuiteCRM: see below."""
+    if crm.name == "suitecrm":
+        return seed_suitecrm_sales(crm)
+    assert instance is not None, "BottleCRM's estimates are accepted on its public page: pass its instance"
     account = find_id(crm, "customer", "name", scenario.QUOTE_CUSTOMER)
     products = {row["sku"]: row for row in _all(crm, "product")}
     lines = [
@@ -72,6 +76,30 @@ def seed_sales(crm: Connector, instance: BottleCrmInstance) -> dict[str, str]:
     _accept(instance, quote_id)
     case = dict(scenario.COMPLAINT)
     case["account"] = find_id(crm, "customer", "name", case.pop("customer"))
+    [case_id] = write_all(crm, "complaint", [WriteRequest("create", "demo complaint", case)])
+    return {"quote": quote_id, "complaint": case_id}
+
+
+def seed_suitecrm_sales(crm: Connector) -> dict[str, str]:
+    """In SuiteCRM: a quote of synced products that the salesperson marks won ("Closed Accepted"),
+    and a case (the complaint)."""
+    account = find_id(crm, "customer", "name", scenario.QUOTE_CUSTOMER)
+    products = {row["part_number"]: row for row in _all(crm, "product")}
+    lines = [
+        {
+            "product_id": products[code]["id"],
+            "name": products[code]["name"],
+            "product_qty": quantity,
+            "product_unit_price": products[code]["price"],
+        }
+        for code, quantity in scenario.QUOTE_LINES
+    ]
+    quote = {"name": "Pumpenanlage / 泵系统", "stage": "Negotiation", "billing_account_id": account,
+             "expiration": "2099-12-31", "currency": scenario.SUITECRM_CURRENCY, "lines": lines}  # fmt: skip
+    [quote_id] = write_all(crm, "quote", [WriteRequest("create", "demo quote", quote)])
+    write_all(crm, "quote", [WriteRequest("update", "demo quote", {"stage": "Closed Accepted"}, quote_id)])
+    case = dict(scenario.SUITECRM_COMPLAINT)
+    case["account_id"] = find_id(crm, "customer", "name", case.pop("customer"))
     [case_id] = write_all(crm, "complaint", [WriteRequest("create", "demo complaint", case)])
     return {"quote": quote_id, "complaint": case_id}
 

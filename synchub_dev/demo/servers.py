@@ -1,5 +1,8 @@
 """The demo's two servers: set up their templates in parallel, start them, remember them, stop them.
 
+The CRM is BottleCRM (default) or SuiteCRM (``synchub demo --crm suitecrm``: the peer scripts in
+``../shared/peers/suitecrm`` and SyncHub's fields package installed on it).
+
 ``<workdir>/servers.json`` holds what a person (or a later ``synchub demo --stop``) needs: the
 URLs, credentials and process ids. The servers run in process groups of their own, so they keep
 serving after the command that started them exits.
@@ -14,8 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connectors.suitecrm.custom_fields import build_package
+from synchub_dev.peers import suitecrm
 from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
 from synchub_dev.peers.process import stop_group
+from synchub_dev.peers.suitecrm import SuiteCrmInstance
 from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 
 __all__ = ["STATE_FILE", "Servers", "prepare_templates", "read_servers", "start_servers", "stop_servers"]
@@ -26,20 +32,14 @@ STATE_FILE = "servers.json"
 @dataclass
 class Servers:
     tryton: TrytonInstance
-    crm: BottleCrmInstance
+    crm: BottleCrmInstance | SuiteCrmInstance
 
     def describe(self) -> dict[str, Any]:
         """What servers.json keeps: where each server is, how to log in, its process group."""
+        if isinstance(self.crm, SuiteCrmInstance):
+            return {"tryton": self._tryton(), "suitecrm": _suitecrm(self.crm)}
         return {
-            "tryton": {
-                "pid": self.tryton.pid,
-                "url": self.tryton.url,
-                "database": self.tryton.database,
-                "user": self.tryton.user,
-                "password": self.tryton.password,
-                "uri": self.tryton.uri,
-                "log": str(self.tryton.workdir / "trytond.log"),
-            },
+            "tryton": self._tryton(),
             "bottlecrm": {
                 "pid": self.crm.pid,
                 "url": self.crm.url,
@@ -50,25 +50,64 @@ class Servers:
             },
         }
 
+    def _tryton(self) -> dict[str, Any]:
+        return {
+            "pid": self.tryton.pid,
+            "url": self.tryton.url,
+            "database": self.tryton.database,
+            "user": self.tryton.user,
+            "password": self.tryton.password,
+            "uri": self.tryton.uri,
+            "log": str(self.tryton.workdir / "trytond.log"),
+        }
+
     def stop(self) -> None:
         self.tryton.stop()
         self.crm.stop()
 
 
-def prepare_templates() -> None:
-    """Build (or find) both servers' venvs and template databases, side by side: each is slow once."""
+def _suitecrm(instance: SuiteCrmInstance) -> dict[str, Any]:
+    return {
+        "port": instance.port,  # stopped by its port (stop_suitecrm.sh), never by a bare pid
+        "url": instance.url,
+        "user": instance.user,
+        "password": instance.password,
+        "uri": instance.connection_uri(),
+        "log": str(instance.root / "php_errors.log"),
+    }
+
+
+def prepare_templates(crm: str = "bottlecrm") -> None:
+    """Build (or find) both servers' venvs and template databases, side by side: each is slow once.
+    SuiteCRM's cached install is made by its first start."""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(TrytonPeer().template), pool.submit(BottleCrmPeer().template)]
+        futures = [pool.submit(TrytonPeer().template)]
+        if crm == "bottlecrm":
+            futures.append(pool.submit(BottleCrmPeer().template))
         for future in futures:
             future.result()
 
 
-def start_servers(workdir: Path) -> Servers:
-    """Start Tryton and BottleCRM on fresh copies of their templates (in parallel) and record them."""
+def _start_suitecrm(workdir: Path) -> SuiteCrmInstance:
+    instance = suitecrm.start(owned=False)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        instance.install_package(build_package(workdir / "synchub-fields.zip"))
+    except BaseException:
+        instance.stop()
+        raise
+    return instance
+
+
+def start_servers(workdir: Path, crm: str = "bottlecrm") -> Servers:
+    """Start Tryton and the CRM on fresh copies of their templates (in parallel) and record them."""
     workdir = Path(workdir)
     with ThreadPoolExecutor(max_workers=2) as pool:
         tryton_future = pool.submit(TrytonPeer().start, workdir / "tryton")
-        crm_future = pool.submit(BottleCrmPeer().start, workdir / "bottlecrm")
+        if crm == "suitecrm":
+            crm_future = pool.submit(_start_suitecrm, workdir / "suitecrm")
+        else:
+            crm_future = pool.submit(BottleCrmPeer().start, workdir / "bottlecrm")
         errors: list[BaseException] = []
         started: list[Any] = []
         for future in (tryton_future, crm_future):
@@ -100,7 +139,10 @@ def stop_servers(workdir: Path) -> list[str]:
     stopped = []
     for name, info in state.items():
         pid = info.get("pid")
-        if pid and _alive(int(pid)):
+        if name == "suitecrm" and info.get("port"):
+            suitecrm.stop_port(int(info["port"]))
+            stopped.append(name)
+        elif pid and _alive(int(pid)):
             stop_group(int(pid), timeout=10)
             stopped.append(name)
     (Path(workdir) / STATE_FILE).unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""A real Tryton and a real BottleCRM per module, wired into a SyncHub config with the five flows.
+"""A real Tryton and a real CRM (BottleCRM, or SuiteCRM for ``suitecrm_peers``) per module, wired into
+a SyncHub config with the five flows.
 
 The peers are the project's own fixtures (tests/tryton, tests/bottlecrm): built once per machine,
 a fresh copy per module here. Outside CI a machine that cannot build them skips with the reason.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -20,9 +22,11 @@ from sync_engine.flows import open_connector
 from sync_engine.store import Store
 from synchub_dev.demo import scenario
 from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
+from synchub_dev.peers.suitecrm import SuiteCrmInstance
 from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixtures
 from tests.steady.steps import copy_config
+from tests.suitecrm.conftest import fields_package, suitecrm_instances  # noqa: F401
 from tests.tryton.conftest import tryton_peer  # noqa: F401
 
 
@@ -32,7 +36,7 @@ class RealPeers:
 
     root: Path
     tryton: TrytonInstance
-    crm_server: BottleCrmInstance
+    crm_server: BottleCrmInstance | SuiteCrmInstance
     config: Config
     env: dict[str, str]
 
@@ -70,6 +74,37 @@ def peers(
             store.upgrade()
             store.close()
             yield RealPeers(root, tryton, crm, config, env)
+    finally:
+        monkeypatch.undo()
+        tryton.stop()
+
+
+@pytest.fixture(scope="module")
+def suitecrm_peers(
+    tryton_peer: TrytonPeer,  # noqa: F811
+    suitecrm_instances: Any,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RealPeers]:
+    """Tryton and the session's SuiteCRM (reset), with the demo's five flows between them."""
+    root = tmp_path_factory.mktemp("steady-suitecrm")
+    crm = suitecrm_instances.get(seconds=False)
+    crm.reset()
+    monkeypatch = pytest.MonkeyPatch()
+    tryton = tryton_peer.start(root / "tryton")
+    try:
+        env = {
+            env_var_name(scenario.ERP_CONNECTION): tryton.uri,
+            env_var_name(scenario.CRM_CONNECTION): crm.connection_uri(),
+        }
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        path = root / "synchub.yaml"
+        path.write_text(yaml.safe_dump(scenario.config_document(root, crm="suitecrm"), allow_unicode=True))
+        config = load_config(path)
+        store = Store(config.state.url)
+        store.upgrade()
+        store.close()
+        yield RealPeers(root, tryton, crm, config, env)
     finally:
         monkeypatch.undo()
         tryton.stop()

@@ -18,8 +18,7 @@ import pytest
 
 from connectors.suitecrm import SuiteCrmClient, SuiteCrmSettings
 from connectors.suitecrm.custom_fields import build_package
-
-from . import peer
+from synchub_dev.peers import suitecrm as peer
 
 
 def _unavailable(reason: str) -> None:

@@ -12,8 +12,7 @@ import requests
 
 from connectors.base import ConnectionSettings, PermanentError, TransientError
 from connectors.suitecrm import SuiteCrmClient, SuiteCrmSettings
-
-from .peer import SuiteCrmInstance
+from synchub_dev.peers.suitecrm import SuiteCrmInstance
 
 
 class FakeClock:

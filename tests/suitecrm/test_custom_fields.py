@@ -9,8 +9,7 @@ from pathlib import Path
 from connectors.suitecrm import SuiteCrmClient
 from connectors.suitecrm.custom_fields import FIELDS, PACKAGE_ID, build_package
 from connectors.suitecrm.values import format_decimal, parse_decimal
-
-from .peer import SuiteCrmInstance
+from synchub_dev.peers.suitecrm import SuiteCrmInstance
 
 
 def test_package_is_byte_for_byte_reproducible(tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from connectors.suitecrm import Filter, Record, SuiteCrmClient
 from connectors.suitecrm.changes import changed_since, window_of
 from connectors.suitecrm.values import MINUTE, SECOND, format_datetime
-
-from .peer import SuiteCrmInstance
+from synchub_dev.peers.suitecrm import SuiteCrmInstance
 
 T0 = datetime(2026, 1, 5, 10, 20, tzinfo=UTC)
 

@@ -8,8 +8,7 @@ import pytest
 
 from connectors.base import PermanentError, RecordError
 from connectors.suitecrm import ApiRefusal, Filter, RecordExists, RecordNotFound, SuiteCrmClient
-
-from .peer import SuiteCrmInstance
+from synchub_dev.peers.suitecrm import SuiteCrmInstance
 
 
 def _count(suitecrm: SuiteCrmInstance, table: str, record_id: str) -> list[list[str]]:

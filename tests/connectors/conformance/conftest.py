@@ -33,6 +33,19 @@ from tests.connectors.conformance.subjects.sap_s4hana import (  # noqa: F401 - f
     subject_sap_product,
     subject_sap_sales_order,
 )
+from tests.connectors.conformance.subjects.suitecrm import (  # noqa: F401 - fixtures
+    fields_package,
+    subject_suitecrm_complaint,
+    subject_suitecrm_customer,
+    subject_suitecrm_product,
+    subject_suitecrm_product_cost,
+    subject_suitecrm_quote,
+    subject_suitecrm_sales_order,
+    suitecrm,
+    suitecrm_fault_proxy,
+    suitecrm_instances,
+    suitecrm_side,
+)
 from tests.connectors.conformance.subjects.tryton import (  # noqa: F401 - fixtures
     subject_tryton_complaint,
     subject_tryton_customer,
@@ -62,6 +75,12 @@ SUBJECTS = [
     "bottlecrm_product_cost",
     "bottlecrm_quote",
     "bottlecrm_complaint",
+    "suitecrm_customer",
+    "suitecrm_product",
+    "suitecrm_product_cost",
+    "suitecrm_quote",
+    "suitecrm_sales_order",
+    "suitecrm_complaint",
     *(name.removeprefix("subject_") for name in SALESFORCE_SUBJECTS),
     *SAP_SUBJECTS,
     *ODOO_SUBJECTS,

@@ -1,11 +1,11 @@
-"""A real SuiteCRM 7.14 for tests, run by the peer scripts in ``<repo>/../shared/peers/suitecrm``.
+"""A real SuiteCRM 7.14 for tests and the demo, run by the peer scripts in ``../shared/peers/suitecrm``.
 
 ``start_suitecrm.sh PORT`` prints ``URL CLIENT_ID CLIENT_SECRET USER PASSWORD PID`` and writes the
 rest to ``$SUITECRM_PEER_HOME/inst-PORT/peer.env``; ``reset_suitecrm.sh PORT`` restores the freshly
 installed rows; ``stop_suitecrm.sh PORT`` stops the server and drops the instance.
 
 On top, each instance gets SyncHub's custom fields the way an administrator adds them (the Module
-Loader package, installed with SuiteCRM's own ModuleInstaller by ``install_package.php``). The
+Loader package, installed with SuiteCRM's own ModuleInstaller by ``suitecrm_install_package.php``). The
 scripts' reset knows nothing of them, so after each reset :meth:`SuiteCrmInstance.reset` puts back
 the rows the install wrote (``fields_meta_data``, ``upgrade_history``) and empties the tables it
 created. An instance records the pytest process that owns it; :func:`sweep_orphans` stops
@@ -22,11 +22,12 @@ import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from connectors.base import ConnectionSettings
 
 REPO = Path(__file__).resolve().parents[2]
-INSTALLER = Path(__file__).with_name("install_package.php")
+INSTALLER = Path(__file__).with_name("suitecrm_install_package.php")
 OWNER_FILE = "synchub-owner"
 PHP = "php8.2"
 
@@ -117,6 +118,15 @@ class SuiteCrmInstance:
             },
         )
 
+    def connection_uri(self, grant: str = "password") -> str:
+        """The instance as a SyncHub connection URI (``SYNCHUB_CONN_<ID>``), secrets URL-encoded."""
+        conn = self.connection(grant)
+        extra = urlencode(dict(conn.extra))
+        who = (
+            f"{quote(conn.login or '', safe='')}:{quote(conn.password or '', safe='')}@" if conn.login else ""
+        )
+        return f"suitecrm://{who}{conn.host}:{conn.port}/?{extra}"
+
     def sql(self, statement: str) -> list[list[str]]:
         """Rows of a query on the instance's database (tests look beneath the API with it)."""
         proc = _run(
@@ -183,8 +193,11 @@ class SuiteCrmInstance:
         return [row[0] for row in rows]
 
 
-def start(*, seconds: bool = False) -> SuiteCrmInstance:
-    """A new instance on a free port (3-5 s with the golden install cached, 60-90 s the first time)."""
+def start(*, seconds: bool = False, owned: bool = True) -> SuiteCrmInstance:
+    """A new instance on a free port (3-5 s with the golden install cached, 60-90 s the first time).
+
+    ``owned``: the instance belongs to this process (a test session), and :func:`sweep_orphans`
+    stops it once the process is gone; the demo's instances outlive the command that starts them."""
     scripts = peer_scripts()
     if not (scripts / "start_suitecrm.sh").is_file():
         raise PeerUnavailable(f"no SuiteCRM peer scripts at {scripts} (set SYNCHUB_SUITECRM_PEER)")
@@ -221,8 +234,9 @@ def start(*, seconds: bool = False) -> SuiteCrmInstance:
         root=Path(values["SUITECRM_ROOT"]),
         seconds=seconds,
     )
-    me = os.getpid()
-    (peer_home() / f"inst-{port}" / OWNER_FILE).write_text(f"{me} {_process_start(me)}\n")
+    if owned:
+        me = os.getpid()
+        (peer_home() / f"inst-{port}" / OWNER_FILE).write_text(f"{me} {_process_start(me)}\n")
     return instance
 
 
