@@ -1,6 +1,6 @@
-"""The Odoo emulator (ERP, a real HTTP server on its own threads) and a real BottleCRM, wired into a
-SyncHub config with the five flows of the demo: once with JSON-2 against Odoo 19, once with XML-RPC
-against Odoo 17 (each with a fresh BottleCRM).
+"""The Odoo emulator (ERP, a real HTTP server on its own threads) and a real CRM, wired into a
+SyncHub config with the five flows of the demo: BottleCRM once with JSON-2 against Odoo 19, once with
+XML-RPC against Odoo 17 (each with a fresh BottleCRM); SuiteCRM (the session's, reset) with JSON-2.
 
 A kill -9 test runs the flow in a child process that kills itself; the emulator stays up in this
 one, as a real Odoo would, and the rerun talks to the same server.
@@ -9,8 +9,10 @@ one, as a real Odoo would, and the rerun talks to the same server.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -21,7 +23,7 @@ from sync_engine.connections import env_var_name
 from sync_engine.flows import open_connector
 from sync_engine.store import Store
 from synchub_dev.demo import scenario
-from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
+from synchub_dev.peers.bottlecrm import BottleCrmPeer
 from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixture
 from tests.emulators.odoo import OdooEmulator
 from tests.odoo.connected import TRANSPORT_VERSIONS, connection_uri
@@ -36,7 +38,8 @@ class OdooPeers:
 
     root: Path
     odoo: OdooEmulator
-    crm_server: BottleCrmInstance
+    crm_server: Any
+    """The CRM's server (BottleCRM or SuiteCRM instance)."""
     config: Config
     env: dict[str, str]
 
@@ -48,11 +51,35 @@ class OdooPeers:
         return {role: open_connector(self.config, role) for role in ("erp", "crm")}
 
 
-def config_document(root: Path) -> dict:
+def config_document(root: Path, crm: str = "bottlecrm") -> dict:
     """The demo's five flows with Odoo as the ERP."""
-    doc = scenario.config_document(root)
+    doc = scenario.config_document(root, crm=crm)
     doc["systems"]["erp"] = {"connector": "odoo", "connection": ERP_CONNECTION}
     return doc
+
+
+@contextmanager
+def wired(
+    root: Path, odoo: OdooEmulator, transport: str, crm: str, crm_uri: str, server: Any
+) -> Iterator[OdooPeers]:
+    """The config of the five flows between ``odoo`` and a CRM, its connections in the environment."""
+    monkeypatch = pytest.MonkeyPatch()
+    env = {
+        env_var_name(ERP_CONNECTION): connection_uri(odoo, transport),
+        env_var_name(scenario.CRM_CONNECTION): crm_uri,
+    }
+    try:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        path = root / "synchub.yaml"
+        path.write_text(yaml.safe_dump(config_document(root, crm), allow_unicode=True))
+        config = load_config(path)
+        store = Store(config.state.url)
+        store.upgrade()
+        store.close()
+        yield OdooPeers(root, odoo, server, config, env)
+    finally:
+        monkeypatch.undo()
 
 
 @pytest.fixture(scope="module", params=sorted(TRANSPORT_VERSIONS))
@@ -63,23 +90,29 @@ def odoo_peers(
 ) -> Iterator[OdooPeers]:
     transport = str(request.param)
     root = tmp_path_factory.mktemp(f"odoo-e2e-{transport}")
-    monkeypatch = pytest.MonkeyPatch()
     odoo = OdooEmulator(version=TRANSPORT_VERSIONS[transport]).start()
     try:
-        with bottlecrm_peer.start(root / "bottlecrm") as crm:
-            env = {
-                env_var_name(ERP_CONNECTION): connection_uri(odoo, transport),
-                env_var_name(scenario.CRM_CONNECTION): crm.connection_uri(),
-            }
-            for key, value in env.items():
-                monkeypatch.setenv(key, value)
-            path = root / "synchub.yaml"
-            path.write_text(yaml.safe_dump(config_document(root), allow_unicode=True))
-            config = load_config(path)
-            store = Store(config.state.url)
-            store.upgrade()
-            store.close()
-            yield OdooPeers(root, odoo, crm, config, env)
+        with (
+            bottlecrm_peer.start(root / "bottlecrm") as crm,
+            wired(root, odoo, transport, "bottlecrm", crm.connection_uri(), crm) as peers,
+        ):
+            yield peers
     finally:
-        monkeypatch.undo()
+        odoo.stop()
+
+
+@pytest.fixture(scope="module")
+def odoo_suitecrm_peers(
+    suitecrm_instances: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[OdooPeers]:
+    """The Odoo emulator (JSON-2, Odoo 19) and the session's SuiteCRM, reset."""
+    root = tmp_path_factory.mktemp("odoo-e2e-suitecrm")
+    crm = suitecrm_instances.get(seconds=False)
+    crm.reset()
+    odoo = OdooEmulator(version=19).start()
+    try:
+        with wired(root, odoo, "json2", "suitecrm", crm.connection_uri(), crm) as peers:
+            yield peers
+    finally:
         odoo.stop()

@@ -17,40 +17,10 @@ from sync_engine.flows import run_flow
 from sync_engine.store import Store
 from synchub_dev.demo import scenario, seed
 from tests.odoo_e2e.conftest import OdooPeers
+from tests.odoo_e2e.masters import invoice_in_odoo, seed_masters, sync_masters
 from tests.steady.steps import add_crm_contact, killed_customers_run
 from tests.steady.test_steady_state import assert_quiet, converge
 
-# Odoo-native masters: what the company keeps in Odoo (countries the emulator knows, VATs base_vat takes)
-COMPANIES: list[dict[str, Any]] = [
-    {
-        "name": name,
-        "vat": vat,
-        "addresses": [{"street": street, "zip": zip_code, "city": city, "country": country}],
-        "credit_limit": Decimal(limit) if limit else None,
-        "property_payment_term_id": term,
-        "contacts": [{"name": contact, "email": email, "phone": phone, "function": "Einkauf"}],
-    }
-    for name, vat, street, zip_code, city, country, limit, term, contact, email, phone in (
-        ("Müller Maschinenbau GmbH", "DE811234561", "Industriestraße 12", "70565", "Stuttgart", "DE",
-         "25000", "30 Days", "Jürgen Müller", "j.mueller@mueller-maschinen.de", "+49 711 123450"),
-        ("Société Générale d'Équipement", "FR23334175221", "12 rue de la Paix", "75002", "Paris", "FR",
-         None, "15 Days", "Hélène Dubois", "h.dubois@sge.fr", "+33 1 42000000"),
-        ("北京华信科技有限公司", None, "朝阳区建国路88号", "100022", "北京", None,
-         "100000", "End of Following Month", "王 伟", "wang.wei@huaxin.cn", "+86 10 65000001"),
-        ("Brasserie 50%_Dupont \"L'Abbaye\"", "BE0477472701", "Rue Haute 1", "1000", "Bruxelles", "BE",
-         None, None, "Anne Dupont", "anne@dupont.be", "+32 2 1234567"),
-    )
-]  # fmt: skip
-PRODUCTS: list[dict[str, Any]] = [
-    {"default_code": code, "name": name, "uom": uom, "list_price": Decimal(price), "type": "consu"}
-    for code, name, uom, price in (
-        ("PMP-100", "Kreiselpumpe KP-100", "Units", "1250.00"),
-        ("SEN-T20", "温度传感器 PT100", "Units", "78.90"),
-        ("SRV-HR", "Service technician (hour)", "Hours", "95.00"),
-        ("LUB-5KG", "Schmierfett 5 kg", "kg", "12.40"),
-    )
-]
-COSTS = {"PMP-100": "812.50", "SEN-T20": "31.25", "SRV-HR": "52.00", "LUB-5KG": "6.05"}
 # CRM-only accounts (BottleCRM shape), in countries Odoo has
 CRM_ACCOUNTS: list[dict[str, Any]] = [
     {
@@ -73,25 +43,6 @@ CRM_ACCOUNTS: list[dict[str, Any]] = [
          "Sanne", "de Vries", "sanne@ams-handel.nl", "+31 20 1234567"),
     )
 ]  # fmt: skip
-
-
-def seed_masters(peers: OdooPeers) -> None:
-    connectors = peers.connectors()
-    erp, crm = connectors["erp"], connectors["crm"]
-    try:
-        seed.write_all(erp, "customer", [WriteRequest("create", c["name"], c) for c in COMPANIES])
-        ids = seed.write_all(erp, "product", [WriteRequest("create", p["default_code"], p) for p in PRODUCTS])
-        costs = [
-            WriteRequest(
-                "update", p["default_code"], {"standard_price": Decimal(COSTS[p["default_code"]])}, i
-            )
-            for p, i in zip(PRODUCTS, ids, strict=True)
-        ]
-        seed.write_all(erp, "product_cost", costs)
-        seed.write_all(crm, "customer", [WriteRequest("create", a["name"], a) for a in CRM_ACCOUNTS])
-    finally:
-        for connector in connectors.values():
-            connector.close()
 
 
 def test_a_run_killed_mid_write_reruns_without_duplicates_in_odoo(odoo_peers: OdooPeers) -> None:
@@ -139,15 +90,11 @@ def test_five_flows_with_odoo_converge_and_stay_quiet_through_edits_on_both_side
     peers = odoo_peers
     config = peers.config
     store = Store(config.state.url)
-    seed_masters(peers)
+    seed_masters(peers, CRM_ACCOUNTS)
     connectors = peers.connectors()
     erp, crm = connectors["erp"], connectors["crm"]
     try:
-        converge(config, store, connectors)
-        crm_names = {r.data["name"] for p in crm.read_changes("customer", None) for r in p.records}
-        assert {c["name"] for c in COMPANIES} <= crm_names
-        erp_names = {r.data["name"] for p in erp.read_changes("customer", None) for r in p.records}
-        assert {a["name"] for a in CRM_ACCOUNTS} <= erp_names
+        sync_masters(peers, CRM_ACCOUNTS, store, connectors)
 
         made = seed.seed_sales(crm, peers.crm_server)  # an accepted estimate and a case
         converge(config, store, connectors)
@@ -186,11 +133,7 @@ def test_five_flows_with_odoo_converge_and_stay_quiet_through_edits_on_both_side
         seed.write_all(erp, "complaint", [WriteRequest("create", "c", complaint)])
         add_crm_contact(crm)
         seed.edit_both_sides(erp, crm)
-        # the order is invoiced in Odoo (a person's work there): its invoice status must come back
-        lines = [i for i, r in peers.odoo.rows("sale.order.line").items() if r["order_id"] == order_number]
-        for line in lines:
-            quantity = peers.odoo.row("sale.order.line", line)["product_uom_qty"]
-            peers.odoo.call("sale.order.line", "write", [line], {"qty_invoiced": quantity})
+        invoice_in_odoo(peers, order_number)
 
         converge(config, store, connectors)
         assert store.count_conflicts(flow="customers") == 1
