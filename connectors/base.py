@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Literal
@@ -350,6 +350,96 @@ class Entity(abc.ABC):
             raise
         except Exception as exc:  # one record's failure never fails the batch
             return self.failure(request, exc)
+
+    def write_creating_together(
+        self,
+        requests: Sequence[WriteRequest],
+        *,
+        together: bool = True,
+        prepare: Callable[[dict[str, Any]], Any],
+        send: Callable[[list[Any]], Sequence[Any]],
+        refused: Callable[[Exception], bool],
+        resolve: Callable[[list[Any]], list[Any]] | None = None,
+    ) -> list[WriteResult]:
+        """:meth:`write_many` for a system that creates many records in one call (one transaction):
+        plain creates go together (:meth:`create_together`, when ``together``), every other request
+        through :meth:`write_one`; then one read attaches what the system saved."""
+        results: dict[int, WriteResult] = {}
+        creates = [(i, r) for i, r in enumerate(requests) if r.op == "create"]
+        if together and len(creates) > 1:
+            results.update(
+                self.create_together(creates, prepare=prepare, send=send, refused=refused, resolve=resolve)
+            )
+        for index, request in enumerate(requests):
+            if index not in results:
+                results[index] = self.write_one(request)
+        return self.attach_saved(requests, [results[i] for i in range(len(requests))])
+
+    def create_together(
+        self,
+        creates: Sequence[tuple[int, WriteRequest]],
+        *,
+        prepare: Callable[[dict[str, Any]], Any],
+        send: Callable[[list[Any]], Sequence[Any]],
+        refused: Callable[[Exception], bool],
+        resolve: Callable[[list[Any]], list[Any]] | None = None,
+    ) -> dict[int, WriteResult]:
+        """Plain creates of a batch (``(index, request)`` pairs) in one call of the system.
+
+        ``prepare`` turns each request's data into what ``send`` takes (a bad record fails alone
+        here); ``send`` creates them all in one transaction and answers their new ids; ``resolve``
+        maps those to the entity's ids where they differ. When ``refused(exc)`` says the system
+        refused the call (one bad record rolls back all), nothing is returned for the rest: the
+        caller writes them one by one, so only the culprit fails. An outage fails them all.
+        """
+        values: list[tuple[int, WriteRequest, Any]] = []
+        results: dict[int, WriteResult] = {}
+        for index, request in creates:
+            try:
+                values.append((index, request, prepare(dict(request.data))))
+            except StopRun:
+                raise
+            except Exception as exc:
+                results[index] = self.failure(request, exc)
+        if len(values) < 2:
+            return results  # nothing to gain: the one left is written on its own
+        try:
+            new_ids = list(send([v for _, _, v in values]))
+        except StopRun:
+            raise
+        except Exception as exc:
+            if not refused(exc):  # an outage: none of them is worth another call in this run
+                results.update((index, self.failure(request, exc)) for index, request, _ in values)
+            return results
+        try:
+            record_ids = resolve(new_ids) if resolve else new_ids
+        except StopRun:
+            raise
+        except Exception as exc:  # created, but the entity's ids are unknown: never link a wrong id
+            for (index, request, _), new_id in zip(values, new_ids, strict=True):
+                made = RecordError(f"created (as {new_id}), but its id could not be read: {exc}")
+                results[index] = self.failure(request, made)
+            return results
+        for (index, request, _), record_id in zip(values, record_ids, strict=True):
+            results[index] = WriteResult(ref=request.ref, ok=True, id=str(record_id))
+        return results
+
+    def attach_saved(self, requests: Sequence[WriteRequest], results: list[WriteResult]) -> list[WriteResult]:
+        """Results with what the system saved (one :meth:`fetch` for the batch), so the engine needs
+        no read back; when that read fails the writes stand and the engine reads them itself."""
+        ids = [r.id for r, q in zip(results, requests, strict=True) if r.ok and r.id and q.op != "delete"]
+        if not ids:
+            return results
+        try:
+            saved = {record.id: record for record in self.fetch(ids)}
+        except StopRun:
+            raise
+        except Exception:
+            return results
+        return [
+            replace(r, record=saved[r.id], modified=saved[r.id].modified) if r.id in saved and r.ok else r
+            for r in results
+        ]
 
     def _apply(self, request: WriteRequest) -> WriteResult:
         if request.op == "create":

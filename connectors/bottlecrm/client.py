@@ -1,4 +1,9 @@
-"""The HTTP face of BottleCRM's REST API: one session, bearer token, errors sorted by who can fix them.
+"""The HTTP face of BottleCRM's REST API: a session per thread, bearer token, errors sorted by who can
+fix them.
+
+A ``requests.Session`` is not safe to share between threads (its connection pool and cookie jar
+change under each call), and the engine writes several batches at once from worker threads: each
+thread gets a session of its own, made on its first call, all closed by :meth:`BottleCrmClient.close`.
 
 A whole call that fails for reasons outside the request (timeouts, connection refused, HTTP 429 and
 5xx) raises :class:`TransientError`; bad credentials raise :class:`StopRun` (a :class:`PermanentError`:
@@ -9,6 +14,7 @@ record and go on with the batch.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,14 +62,27 @@ class BottleCrmClient:
         port = f":{settings.port}" if settings.port else ""
         self.base_url = f"{scheme}://{settings.host}{port}/api/"
         self.timeout = float(opts.get("timeout") or DEFAULT_TIMEOUT)
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {settings.password}"
-        self.session.headers["Accept"] = "application/json"
+        self._headers = {"Authorization": f"Bearer {settings.password}", "Accept": "application/json"}
         if opts.get("org"):
-            self.session.headers["org"] = str(opts["org"])
+            self._headers["org"] = str(opts["org"])
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"BottleCrmClient({self.base_url!r})"
+
+    @property
+    def session(self) -> requests.Session:
+        """This thread's session (made on first use)."""
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update(self._headers)
+            with self._sessions_lock:
+                self._sessions.append(session)
+            self._local.session = session
+        return session
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.call("GET", path, params=params)
@@ -104,7 +123,11 @@ class BottleCrmClient:
         return body
 
     def close(self) -> None:
-        self.session.close()
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()  # a call after close() starts a fresh session
 
 
 def _json(reply: requests.Response) -> Any:

@@ -55,6 +55,7 @@ class BottleCrmConnector(Connector):
         change_tracking="none",
         batch_writes=False,
         max_batch_size=50,
+        concurrent_writes=True,
     )
 
     def __init__(self, settings: ConnectionSettings, options: Mapping[str, Any] | None = None) -> None:
@@ -72,7 +73,7 @@ class BottleCrmConnector(Connector):
     @property
     def profile_id(self) -> str:
         """The API user's profile (BottleCRM wants an assignee on cases), read once."""
-        if self._profile_id is None:
+        if self._profile_id is None:  # two threads racing here both read the same id: harmless
             body = self.client.get("profile/")
             profile = body.get("user_obj", body) if isinstance(body, dict) else {}
             profile_id = profile.get("id") if isinstance(profile, dict) else None

@@ -46,6 +46,9 @@ class BottleCrmEntity(Entity):
     modified_field = None
     deletes_reported = False
     batch_size = 50  # one call per record: no batch endpoint
+    # The client keeps a session per thread and entities keep no per-call state, so write batches may
+    # run at once; BottleCRM is served by several workers (gunicorn), which then work in parallel.
+    concurrent_writes = True
 
     connector: BottleCrmConnector
 

@@ -12,6 +12,7 @@ Estimate lists carry no lines, so a scan reads each estimate once more for them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -143,6 +144,7 @@ class SalesOrders(Quotes):
     can_delete = False  # issued: decline it in BottleCRM instead
     status_filter = "Accepted"
     _fields_ready = False
+    _fields_lock = threading.Lock()  # concurrent write batches: define the fields once, not twice
 
     def create(self, data: dict[str, Any], ref: str) -> str:
         raise ApiRefusal(
@@ -169,6 +171,11 @@ class SalesOrders(Quotes):
         """Define the ``erp_*`` custom fields on estimates (once per org, admin rights needed)."""
         if self._fields_ready:
             return
+        with self._fields_lock:
+            if not self._fields_ready:
+                self._define_custom_fields()
+
+    def _define_custom_fields(self) -> None:
         body = self.client.get("custom-fields/", {"target_model": "Estimate"})
         rows = body.get("definitions") or body.get("results") or [] if isinstance(body, dict) else body
         have = {row.get("key") for row in rows if row.get("target_model") == "Estimate"}

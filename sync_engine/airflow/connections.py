@@ -26,16 +26,27 @@ def airflow_connection(conn_id: str) -> ConnectionSettings | None:
 
 
 def settings_from(conn: Any) -> ConnectionSettings:
-    """Map an Airflow Connection's fields one to one; ``extra`` is its JSON object."""
-    extra = conn.extra_dejson if conn.extra else {}
+    """Map an Airflow Connection's fields one to one; ``extra`` is its JSON object.
+
+    Form fields may be stored as ``extra__<type>__<field>`` (older Airflow forms); they count as
+    ``<field>``, and a plain key wins over a prefixed one.
+    """
+    conn_type = (conn.conn_type or "").replace("-", "_")
+    raw = conn.extra_dejson if conn.extra else {}
+    raw = dict(raw) if isinstance(raw, dict) else {}
+    prefix = f"extra__{conn.conn_type}__"
+    extra = {
+        k.removeprefix(prefix): v for k, v in raw.items() if k.startswith(prefix) and v not in ("", None)
+    }
+    extra.update({k: v for k, v in raw.items() if not k.startswith("extra__")})
     return ConnectionSettings(
-        conn_type=(conn.conn_type or "").replace("-", "_"),
+        conn_type=conn_type,
         host=conn.host or None,
         port=int(conn.port) if conn.port else None,
         login=conn.login or None,
         password=conn.password or None,
         schema=conn.schema or None,
-        extra=dict(extra) if isinstance(extra, dict) else {},
+        extra=extra,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from airflow.sdk import DAG, Asset, AssetAll, AssetOrTimeSchedule, CronTriggerTimetable, task
 
 from sync_engine.airflow import phases
-from sync_engine.airflow.connections import install as install_connection_lookup
+from sync_engine.airflow.operators import FLOW_PARAMS, SyncHubFlowOperator
 from sync_engine.config import Config, FlowConfig
 
 DAG_PREFIX = "synchub_"
@@ -74,7 +74,7 @@ def tags_of(config: Config, flow: FlowConfig) -> list[str]:
     )
 
 
-def build_dag(config: Config, flow: FlowConfig) -> DAG:
+def build_dag(config: Config, flow: FlowConfig, alert: Any = None) -> DAG:
     name = flow.name
     asset = flow_asset(name)
     with DAG(
@@ -87,17 +87,10 @@ def build_dag(config: Config, flow: FlowConfig) -> DAG:
         default_args=DEFAULT_ARGS,
         tags=tags_of(config, flow),
         doc_md=_doc(flow),
+        params=dict(FLOW_PARAMS),
     ) as dag:
-
-        @task(task_id="plan", pool=pool_name(flow.erp), multiple_outputs=False)
-        def plan_task() -> dict[str, Any]:
-            install_connection_lookup()
-            return phases.plan(phases.config_from_env(), name)
-
-        @task(task_id="sync", pool=write_pool(flow), multiple_outputs=False)
-        def sync_task() -> dict[str, Any]:
-            install_connection_lookup()
-            return phases.sync(phases.config_from_env(), name)
+        plan = SyncHubFlowOperator(task_id="plan", flow=name, mode="plan", pool=pool_name(flow.erp))
+        synced = SyncHubFlowOperator(task_id="sync", flow=name, pool=write_pool(flow))
 
         @task(task_id="report", outlets=[asset], retries=1, multiple_outputs=False)
         def report_task(synced: dict[str, Any], **context: Any) -> dict[str, Any]:
@@ -108,15 +101,24 @@ def build_dag(config: Config, flow: FlowConfig) -> DAG:
             }
             return result
 
-        synced = sync_task()
-        plan_task() >> synced
-        report_task(synced)
+        @task(task_id="review", retries=0, on_failure_callback=alert, multiple_outputs=False)
+        def review_task(reported: dict[str, Any]) -> dict[str, Any]:
+            # A run that needs a person fails here (after the asset event), not green.
+            phases.raise_if_attention(reported)
+            return {"needs_attention": False}
+
+        plan >> synced
+        review_task(report_task(synced.output))
     return dag
 
 
-def build_dags(config: Config) -> dict[str, DAG]:
-    """Every enabled flow's DAG, keyed by DAG id."""
-    return {dag_id(f.name): build_dag(config, f) for f in config.flows.values() if f.enabled}
+def build_dags(config: Config, *, alert: Any = None) -> dict[str, DAG]:
+    """Every enabled flow's DAG, keyed by DAG id.
+
+    ``alert``: an Airflow failure callback or notifier (e.g. ``SmtpNotifier``) called when a run's
+    ``review`` task fails because the run opened conflicts or left dead letters.
+    """
+    return {dag_id(f.name): build_dag(config, f, alert) for f in config.flows.values() if f.enabled}
 
 
 def _doc(flow: FlowConfig) -> str:
@@ -126,6 +128,8 @@ def _doc(flow: FlowConfig) -> str:
         f"- entity: `{flow.entity}`; ERP `{flow.erp}`, CRM `{flow.crm}`; direction `{flow.direction}`\n"
         f"- schedule: `{flow.schedule}`; runs after: {deps}\n"
         f"- pools: `{pool_name(flow.erp)}`, `{write_pool(flow)}` (create them: `airflow pools set ...`)\n\n"
-        "Tasks: `plan` (dry run) -> `sync` (the real run) -> `report` (note, asset event).\n"
+        "Tasks: `plan` (dry run) -> `sync` (the real run) -> `report` (note, asset event) -> `review`\n"
+        "(fails when the run opened conflicts or left dead letters).\n"
+        "Trigger with config: `dry_run`, `reconcile_deletes`, `page_size`, `batch_size`.\n"
         "Conflicts are reviewed under **SyncHub** in the navigation."
     )

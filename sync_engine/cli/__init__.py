@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +16,7 @@ from sync_engine.cli import conflicts, db, deadletters, locks, report
 from sync_engine.cli.config_cmds import init, validate
 from sync_engine.cli.run import run
 from sync_engine.cli.status import status
+from sync_engine.config import CONFIG_ENV
 
 __all__ = ["COMMANDS_GROUP", "app", "main"]
 
@@ -45,8 +48,20 @@ def _global_options(
             "--verbose", "-v", count=True, help="Log what runs do to stderr (-v: steps, -vv: every page)."
         ),
     ] = 0,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file for every command (`synchub -c FILE run ...`); a command's own -c wins.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """SyncHub keeps an ERP and a CRM in agreement."""
+    if config is not None:
+        # Commands look for $SYNCHUB_CONFIG after their own --config; so does anything they start.
+        os.environ[CONFIG_ENV] = str(config.resolve())
     if verbose:
         logging.basicConfig(
             level=logging.DEBUG if verbose > 1 else logging.INFO,

@@ -81,3 +81,33 @@ def current(config: ConfigOption = None, url: UrlOption = None, schema: SchemaOp
         typer.echo(revision or "none (not migrated; run `synchub db upgrade`)")
     finally:
         store.close()
+
+
+@app.command()
+def copy(
+    to: Annotated[str, typer.Option("--to", help="URL of the (empty) state database to copy into.")],
+    to_schema: Annotated[
+        str | None, typer.Option("--to-schema", help="PostgreSQL schema there (e.g. synchub).")
+    ] = None,
+    config: ConfigOption = None,
+    url: UrlOption = None,
+    schema: SchemaOption = None,
+) -> None:
+    """Copy the whole state (links, cursors, conflicts, runs, dead letters, audit log) into another
+    database, e.g. SQLite -> PostgreSQL; then point state.url (and state.schema) at it."""
+    from sync_engine.store import Store, StoreError
+    from sync_engine.store.copying import copy_state
+
+    source = _open_store(config, url, schema)
+    target = Store(to, schema=to_schema)
+    try:
+        copied = copy_state(source, target)
+    except StoreError as exc:
+        typer.echo(f"synchub db copy: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        source.close()
+        target.close()
+    rows = ", ".join(f"{table} {count}" for table, count in copied.items())
+    typer.echo(f"Copied {source.url} to {target.url}: {rows}.")
+    typer.echo("Now set state.url (and state.schema) in synchub.yaml to the new database.")

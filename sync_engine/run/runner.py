@@ -83,13 +83,15 @@ class FlowRunner:
         }
 
     def _concurrency(self) -> int:
-        """Write batches in flight at once: the smallest limit of the sides, 1 unless both connectors
-        may be called from several threads."""
+        """Write batches in flight at once: the smallest limit of the sides the flow writes, 1 unless
+        each of their connectors may be called from several threads. A side the flow never writes is
+        not called from the write threads (no requests, no read-back), so it does not limit them."""
         limits = [
             self.concurrency.get(role, 1) if side.capabilities.concurrent_writes else 1
             for role, side in self.sides.items()
+            if side.writable
         ]
-        return min(limits)
+        return min(limits, default=1)
 
     def run(self, *, dry_run: bool = False, reconcile_deletes: bool = False) -> RunReport:
         flow = self.flow

@@ -221,9 +221,14 @@ class TrytonPeer:
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            # Several test sessions (worktrees, CI shards) may build at once: one builds, the others
+            # wait on the lock and then find the template. A `_build` left by a killed builder is
+            # stale once we hold the lock.
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (template,))
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (template,)).fetchone()
             if not exists:
                 self.log(f"building the PostgreSQL template database {template} (first time only)")
+                conn.execute(f'DROP DATABASE IF EXISTS "{template}_build" WITH (FORCE)')
                 conn.execute(f'CREATE DATABASE "{template}_build"')
                 try:
                     self._initialise(workdir, f"{template}_build", db_section)
@@ -232,6 +237,7 @@ class TrytonPeer:
                     raise
                 conn.execute(f'ALTER DATABASE "{template}_build" RENAME TO "{template}"')
             conn.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (template,))
 
         def drop() -> None:
             with psycopg.connect(admin_dsn, autocommit=True) as conn:

@@ -29,9 +29,10 @@ def test_dags_bound_runs_retries_and_api_concurrency(airflow_db: Path) -> None:
     assert dag.max_active_runs == 1
     assert {"synchub", "entity:customer", "system:erp", "system:crm"} <= set(dag.tags)
     tasks = {t.task_id: t for t in dag.tasks}
-    assert set(tasks) == {"plan", "sync", "report"}
+    assert set(tasks) == {"plan", "sync", "report", "review"}
     assert tasks["sync"].upstream_task_ids == {"plan"}
     assert tasks["report"].upstream_task_ids == {"sync"}
+    assert tasks["review"].upstream_task_ids == {"report"} and tasks["review"].retries == 0
     assert tasks["sync"].retries == 3
     assert tasks["sync"].retry_exponential_backoff > 1
     # two-way flow: writes count against the ERP's pool; products (ERP -> CRM) against the CRM's
@@ -109,3 +110,52 @@ def test_dag_test_syncs_customers_and_puts_counts_in_xcom_and_the_run_note(
         note = session.get(DagRun, run.id).note
     assert f"SyncHub run {synced['run_id']}" in note
     assert "Open conflicts: **0**" in note
+
+
+def _states(dag_run_id: str) -> dict[str, str]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(TaskInstance).filter(TaskInstance.run_id == dag_run_id).all()
+        return {ti.task_id: str(ti.state) for ti in rows}
+
+
+def test_a_run_that_left_a_dead_letter_ends_with_review_failed(airflow_db: Path, world: World) -> None:
+    world.system("crm").put("customer", None, {**customer("Kaputt KG", "DE-REVIEW"), "status": "?"})
+    dag = _dagbag().get_dag(dag_id("customers"))
+
+    run = dag.test()
+
+    assert run.state == "failed"  # not plain green: a person has to look
+    assert _states(run.run_id) == {
+        "plan": "success",
+        "sync": "success",
+        "report": "success",
+        "review": "failed",
+    }
+    assert _xcom(run.run_id, dag.dag_id, "report")["new_dead_letters"] == 1  # the asset event went out first
+
+
+def test_trigger_config_dry_run_writes_nothing(airflow_db: Path, world: World) -> None:
+    world.system("erp").put("customer", None, customer("Trockenlauf GmbH", "DE-DRYRUN"))
+    dag = _dagbag().get_dag(dag_id("customers"))
+
+    run = dag.test(run_conf={"dry_run": True, "page_size": 1, "batch_size": 1})
+
+    assert run.state == "success"
+    names = [c["company"]["name"] for c in world.system("crm").all("customer").values()]
+    assert "Trockenlauf GmbH" not in names
+    synced = _xcom(run.run_id, dag.dag_id, "sync")
+    assert synced["dry_run"] is True and synced["systems"]["crm"]["created"] >= 1  # planned, not written
+
+
+@pytest.mark.parametrize(
+    "conf", [{"page_size": 0}, {"batch_size": 10_001}, {"dry_run": "yes"}, {"page_size": "many"}]
+)
+def test_trigger_config_outside_the_params_is_refused(airflow_db: Path, conf: dict[str, Any]) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag = _dagbag().get_dag(dag_id("customers"))
+    with pytest.raises(ParamValidationError):
+        dag.test(run_conf=conf)

@@ -94,7 +94,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         airflow = Airflow(tmp_path_factory.mktemp("live-airflow"), {})
         airflow.start()
         airflow.prepare_dag("synchub_customers", ["synchub_erp", "synchub_crm"])
-        airflow.run_dag("synchub_customers")
+        airflow.run_dag("synchub_customers", needs_attention=True)  # 3 conflicts opened
         with browser() as chromium:
             yield Live(airflow, demo, config, chromium)
     finally:

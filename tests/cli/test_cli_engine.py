@@ -7,6 +7,7 @@ them, runs a command through typer's CliRunner and looks at both systems and the
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,21 @@ def test_run_json_prints_one_object_with_counts_per_system(cli: Cli) -> None:
     assert (crm["read"], crm["created"], crm["updated"], crm["deleted"]) == (1, 2, 0, 0)
     assert report["conflicts"] == 0 and report["dead_letters"] == 0
     assert isinstance(report["duration_s"], float | int) and report["duration_s"] >= 0
+    assert cli.names("erp") == cli.names("crm") == {"北京贸易有限公司", "Acme", "شركة النور"}
+
+
+def test_the_config_option_may_come_before_the_command(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_customers(cli)
+    monkeypatch.setenv("SYNCHUB_CONFIG", str(tmp_path / "not-this.yaml"))  # -c wins, and is undone after
+    monkeypatch.chdir(tmp_path.parent)  # a relative -c is resolved against the working folder
+
+    result = runner.invoke(
+        app, ["-c", str(cli.config.relative_to(tmp_path.parent)), "run", "--all", "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
     assert cli.names("erp") == cli.names("crm") == {"北京贸易有限公司", "Acme", "شركة النور"}
 
 
@@ -410,3 +426,42 @@ def test_verbose_logs_each_step_of_a_run_and_never_a_secret(
     assert "crm customer C000002 dead-lettered (stage map, field active)" in logs
     assert "flow customers: run 1 partial in" in logs
     assert secret not in result.output and secret not in logs
+
+
+# -- db copy ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_db_copy_moves_sqlite_state_to_postgresql_and_the_next_run_makes_no_duplicate(
+    cli: Cli, pg_url: str
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    seed_customers(cli)
+    assert cli.json("run", "customers")["status"] == "success"
+    cli.erp.put("customer", None, native_customer("Nachzügler GmbH", "DE-LATE"))  # a change still to sync
+    schema = f"synchub_copy_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(pg_url)
+    try:
+        copied = cli("db", "copy", "--to", pg_url, "--to-schema", schema)
+        assert copied.exit_code == 0, copied.output
+        assert "links 3" in copied.output and "runs 1" in copied.output
+
+        again = cli("db", "copy", "--to", pg_url, "--to-schema", schema)
+        assert again.exit_code == 1 and "already holds state" in again.output
+
+        doc = yaml.safe_load(cli.config.read_text())
+        doc["state"] = {"url": pg_url, "schema": schema}
+        cli.config.write_text(yaml.safe_dump(doc))
+        report = cli.json("run", "customers")
+        crm = report["systems"]["crm"]
+        assert (crm["created"], crm["updated"]) == (1, 0)  # only the new customer; the 3 stay linked
+        assert report["run_id"] == 2  # the id sequence continues after the copied runs
+        names = [rec["company"]["name"] for rec in cli.crm.all("customer").values()]
+        assert sorted(names) == sorted(["北京贸易有限公司", "Acme", "شركة النور", "Nachzügler GmbH"])
+        quiet = cli.json("run", "customers")["systems"]
+        assert all(s["created"] == s["updated"] == s["deleted"] == 0 for s in quiet.values())
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()

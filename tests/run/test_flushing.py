@@ -70,3 +70,21 @@ def test_one_batch_at_a_time_when_a_connector_does_not_allow_concurrent_writes(w
     run.run()
 
     assert overlap.most == 1
+
+
+def test_a_side_the_flow_never_writes_does_not_limit_the_batches_in_flight(world: World) -> None:
+    """Tryton -> BottleCRM: only the CRM is written, so only its limit and its thread safety count."""
+    world.flow = world.flow.model_copy(update={"batch_size": 2, "page_size": 2, "direction": "erp_to_crm"})
+    for i in range(16):
+        world.erp.put("customer", None, customer(f"Firma {i}", f"DE{i}"))
+    run, overlap = runner(world, {"erp": 1, "crm": 4})
+    from connectors.base import Capabilities
+
+    erp = run.sides["erp"].connector
+    sequential = Capabilities(entities=frozenset({"customer"}), concurrent_writes=False)
+    erp.capabilities_for = lambda entity: sequential  # type: ignore[method-assign]
+
+    report = run.run()
+
+    assert overlap.most == 4, "four batches in flight: the CRM's limit; the read-only ERP has no say"
+    assert report.sides["crm"].created == 16 and world.store.count_links("customers") == 16

@@ -25,6 +25,7 @@ from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
 from synchub_dev.peers.suitecrm import SuiteCrmInstance
 from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixtures
+from tests.steady.steps import copy_config
 from tests.suitecrm.conftest import fields_package, suitecrm_instances  # noqa: F401
 from tests.tryton.conftest import tryton_peer  # noqa: F401
 
@@ -43,19 +44,7 @@ class RealPeers:
         self, name: str, flows: dict[str, dict] | None = None, **flow_overrides: object
     ) -> Config:
         """The same systems with a state database of its own (and optionally other flows)."""
-        doc = yaml.safe_load(self.config.path.read_text())
-        doc["state"]["url"] = f"sqlite:///{self.root / (name + '.db')}"
-        if flows is not None:
-            doc["flows"] = flows
-        for flow in doc["flows"].values():
-            flow.update(flow_overrides)
-        path = self.root / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(doc, allow_unicode=True))
-        config = load_config(path)
-        store = Store(config.state.url)
-        store.upgrade()
-        store.close()
-        return config
+        return copy_config(self.config, self.root, name, flows, **flow_overrides)
 
     def connectors(self) -> dict[str, Connector]:
         return {role: open_connector(self.config, role) for role in ("erp", "crm")}

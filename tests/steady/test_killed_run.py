@@ -3,39 +3,12 @@ the rerun starts at once (the lock's process is gone), writes no duplicate and l
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-
 from connectors.base import WriteRequest
 from sync_engine.flows import run_flow
 from sync_engine.store import Store
 from synchub_dev.demo import seed
 from tests.steady.conftest import RealPeers
-
-KILLER = textwrap.dedent(
-    """
-    import os, signal, sys
-    from sync_engine.config import load_config
-    from sync_engine.flows import run_flow
-    from sync_engine.store import Store
-
-    config = load_config(sys.argv[1])
-    store = Store(config.state.url)
-    writes = 0
-
-    def hook(step):
-        global writes
-        if step == "after_write":
-            writes += 1
-            if writes == 2:  # the second batch is written, its links not committed: kill -9 now
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    run_flow(config, "customers", store, hook=hook)
-    """
-)
+from tests.steady.steps import killed_customers_run
 
 
 def test_a_run_killed_mid_write_on_sqlite_reruns_at_once_without_duplicates(peers: RealPeers) -> None:
@@ -43,19 +16,8 @@ def test_a_run_killed_mid_write_on_sqlite_reruns_at_once_without_duplicates(peer
     erp, crm = connectors["erp"], connectors["crm"]
     names = [f"Kill -9 Probe {i:02d} / 试验 {i}" for i in range(12)]
     seed.write_all(erp, "customer", [WriteRequest("create", n, {"name": n}) for n in names])
-    flows = {
-        "customers": {
-            **peers.config.flows["customers"].model_dump(exclude={"name"}),
-            "batch_size": 4,
-            "page_size": 4,
-        }
-    }
-    config = peers.config_copy("killed", flows=flows)
-    env = {**os.environ, **peers.env, "PYTHONPATH": os.getcwd()}
     try:
-        died = subprocess.run([sys.executable, "-c", KILLER, str(config.path)], env=env, timeout=600)
-        assert died.returncode == -signal.SIGKILL
-
+        config = killed_customers_run(peers)
         store = Store(config.state.url)
         try:
             [lock] = store.list_locks()

@@ -17,8 +17,9 @@ from sync_engine.config import Config
 from sync_engine.flows import flow_order, run_flow
 from sync_engine.report import RunReport
 from sync_engine.store import Store
-from synchub_dev.demo import scenario, seed
+from synchub_dev.demo import seed
 from tests.steady.conftest import RealPeers
+from tests.steady.steps import add_crm_contact
 
 
 def run_all(config: Config, store: Store, connectors: dict[str, Connector]) -> list[RunReport]:
@@ -79,17 +80,7 @@ def test_five_flows_converge_and_then_stay_quiet_through_edits_on_both_sides(pee
             "origin": {"model": "sale.sale", "id": order.id},
         }
         seed.write_all(erp, "complaint", [WriteRequest("create", "c", complaint)])
-        account = seed.find_id(crm, "customer", "name", scenario.QUOTE_CUSTOMER)
-        [current] = crm.read_by_ids("customer", [account])
-        wang = {
-            "first_name": "美玲",
-            "last_name": "王",
-            "email": "wang@example.cn",
-            "phone": "+86 10 1",
-            "title": "采购",
-        }
-        contacts = [*current.data["contacts"], wang]
-        seed.write_all(crm, "customer", [WriteRequest("update", "a", {"contacts": contacts}, account)])
+        add_crm_contact(crm)
         seed.edit_both_sides(erp, crm)
 
         converge(config, store, connectors)

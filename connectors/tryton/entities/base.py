@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -13,7 +12,6 @@ from connectors.base import (
     Entity,
     NativeRecord,
     RecordError,
-    StopRun,
     WriteRequest,
     WriteResult,
 )
@@ -194,66 +192,14 @@ class TrytonEntity(Entity):
     def write_many(self, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         """Each record in its own transaction, except plain creates: those go in one ``create`` call,
         and one by one when that call is refused. Then one read gives what Tryton saved."""
-        results: dict[int, WriteResult] = {}
-        creates = [(i, r) for i, r in enumerate(requests) if r.op == "create"]
-        if self.batch_create and len(creates) > 1:
-            results.update(self._create_together(creates))
-        for index, request in enumerate(requests):
-            if index not in results:
-                results[index] = self.write_one(request)
-        return self._with_saved(requests, [results[i] for i in range(len(requests))])
-
-    def _create_together(self, creates: list[tuple[int, WriteRequest]]) -> dict[int, WriteResult]:
-        values: list[tuple[int, WriteRequest, dict[str, Any]]] = []
-        results: dict[int, WriteResult] = {}
-        for index, request in creates:
-            try:
-                values.append((index, request, self.create_values(dict(request.data))))
-            except StopRun:
-                raise
-            except Exception as exc:
-                results[index] = self.failure(request, exc)
-        if len(values) < 2:
-            return results  # nothing to gain: the one left is written on its own
-        try:
-            new_ids = self.call("create", [v for _, _, v in values], model=self.create_model)
-        except TrytonError:
-            return results  # the transaction rolled back: the records are written one by one
-        except StopRun:
-            raise
-        except Exception as exc:  # an outage: none of them is worth another call in this run
-            results.update((index, self.failure(request, exc)) for index, request, _ in values)
-            return results
-        try:
-            record_ids = self.created_ids(list(new_ids))
-        except StopRun:
-            raise
-        except Exception as exc:  # created, but the entity's ids are unknown: never link a wrong id
-            for (index, request, _), new_id in zip(values, new_ids, strict=True):
-                made = RecordError(
-                    f"created as {self.create_model} {new_id}, but its id could not be read: {exc}"
-                )
-                results[index] = self.failure(request, made)
-            return results
-        for (index, request, _), record_id in zip(values, record_ids, strict=True):
-            results[index] = WriteResult(ref=request.ref, ok=True, id=str(record_id))
-        return results
-
-    def _with_saved(self, requests: Sequence[WriteRequest], results: list[WriteResult]) -> list[WriteResult]:
-        """Attach what Tryton saved (one read for the batch), so the engine needs no read back."""
-        ids = [r.id for r, q in zip(results, requests, strict=True) if r.ok and r.id and q.op != "delete"]
-        if not ids:
-            return results
-        try:
-            saved = {record.id: record for record in self.fetch(ids)}
-        except StopRun:
-            raise
-        except Exception:  # the writes stand; the engine reads them back itself
-            return results
-        return [
-            replace(r, record=saved[r.id], modified=saved[r.id].modified) if r.id in saved and r.ok else r
-            for r in results
-        ]
+        return self.write_creating_together(
+            requests,
+            together=self.batch_create,
+            prepare=self.create_values,
+            send=lambda values: self.call("create", values, model=self.create_model),
+            refused=lambda exc: isinstance(exc, TrytonError),
+            resolve=self.created_ids,
+        )
 
     def failure(self, request: WriteRequest, exc: Exception) -> WriteResult:
         if isinstance(exc, TrytonError):

@@ -20,6 +20,11 @@ from tests.connectors.conformance.subjects.memory import (  # noqa: F401 - fixtu
     subject_memory_cursor,
     subject_memory_snapshot,
 )
+from tests.connectors.conformance.subjects.odoo import (  # noqa: F401 - fixtures
+    ODOO_FIXTURES,
+    ODOO_SUBJECTS,
+    odoo_conformance_servers,
+)
 from tests.connectors.conformance.subjects.salesforce import SALESFORCE_SUBJECTS
 from tests.connectors.conformance.subjects.sap_s4hana import (  # noqa: F401 - fixtures
     SAP_SUBJECTS,
@@ -54,6 +59,7 @@ from tests.connectors.conformance.subjects.tryton import (  # noqa: F401 - fixtu
 )
 
 globals().update(SALESFORCE_SUBJECTS)  # every entity on every org shape: fixtures made in a loop
+globals().update(ODOO_FIXTURES)  # every entity on both transports
 
 SUBJECTS = [
     "memory_cursor",
@@ -77,6 +83,7 @@ SUBJECTS = [
     "suitecrm_complaint",
     *(name.removeprefix("subject_") for name in SALESFORCE_SUBJECTS),
     *SAP_SUBJECTS,
+    *ODOO_SUBJECTS,
 ]
 
 

@@ -4,8 +4,9 @@ server-backed connectors (Tryton, BottleCRM) share."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from connectors.base import Connector, WriteRequest
@@ -61,3 +62,25 @@ class ProxiedSide:
             faults=self.faults,
             **spec,
         )
+
+
+def cost_spec(field: str, product: Callable[[], str]) -> dict[str, Any]:
+    """The subject spec of a product cost: a cost has no free text, so each text stands for a cost
+    of its own and the checks still see the written value come back (odd characters are the
+    product subject's). ``product`` makes the product a cost belongs to; an unknown product is the
+    refusal."""
+    prices: dict[Decimal, str] = {}
+    cents = itertools.count(101)
+
+    def price_for(text: str) -> Decimal:
+        price = Decimal(next(cents)) / 100
+        prices[price] = text
+        return price
+
+    return {
+        "make": lambda text: {"product": product(), field: price_for(text)},
+        "edit": lambda text: {field: price_for(text)},
+        "text_of": lambda data: prices.get(data.get(field)),
+        "invalid": {"product": "987654", field: Decimal("1")},
+        "invalid_field": "product",
+    }

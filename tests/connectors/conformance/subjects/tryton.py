@@ -11,7 +11,6 @@ confirmed orders), complaints.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -26,7 +25,7 @@ from connectors.tryton.entities import TrytonEntity
 from synchub_dev.peers.tryton import TrytonInstance
 from tests.connectors.conformance.faults import FaultProxy
 from tests.connectors.conformance.harness import Subject
-from tests.connectors.conformance.subjects.proxied import ProxiedSide, proxy_to, unique
+from tests.connectors.conformance.subjects.proxied import ProxiedSide, cost_spec, proxy_to, unique
 from tests.tryton.helpers import party, peer_or_skip
 
 
@@ -146,24 +145,7 @@ def subject_tryton_product(tryton_side: TrytonSide) -> Subject:
 
 @pytest.fixture
 def subject_tryton_product_cost(tryton_side: TrytonSide) -> Subject:
-    """A cost has no free text: each text stands for a cost price of its own, so the checks still see
-    the written value come back (odd characters are the product subject's)."""
-    prices: dict[Decimal, str] = {}
-    cents = itertools.count(101)
-
-    def price_for(text: str) -> Decimal:
-        price = Decimal(next(cents)) / 100
-        prices[price] = text
-        return price
-
-    return tryton_side.subject(
-        "product_cost",
-        make=lambda text: {"product": tryton_side.product(), "cost_price": price_for(text)},
-        edit=lambda text: {"cost_price": price_for(text)},
-        text_of=lambda data: prices.get(data.get("cost_price")),
-        invalid={"product": "987654", "cost_price": Decimal("1")},
-        invalid_field="product",
-    )
+    return tryton_side.subject("product_cost", **cost_spec("cost_price", tryton_side.product))
 
 
 @pytest.fixture
