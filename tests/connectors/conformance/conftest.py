@@ -34,16 +34,13 @@ from tests.connectors.conformance.subjects.sap_s4hana import (  # noqa: F401 - f
     subject_sap_sales_order,
 )
 from tests.connectors.conformance.subjects.suitecrm import (  # noqa: F401 - fixtures
-    fields_package,
     subject_suitecrm_complaint,
     subject_suitecrm_customer,
     subject_suitecrm_product,
     subject_suitecrm_product_cost,
     subject_suitecrm_quote,
     subject_suitecrm_sales_order,
-    suitecrm,
     suitecrm_fault_proxy,
-    suitecrm_instances,
     suitecrm_side,
 )
 from tests.connectors.conformance.subjects.tryton import (  # noqa: F401 - fixtures
