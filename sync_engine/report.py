@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -70,7 +71,10 @@ class RunReport:
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
     duration_s: float = 0.0
+    # Seconds per phase, summed over the threads that ran it (concurrent write batches add up, so
+    # write/settle may exceed the wall time).
     phase_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    _phase_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     plan: list[PlannedWrite] = field(default_factory=list)
 
     @contextmanager
@@ -79,7 +83,9 @@ class RunReport:
         try:
             yield
         finally:
-            self.phase_seconds[phase] += time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            with self._phase_lock:  # write batches finish on worker threads
+                self.phase_seconds[phase] += elapsed
 
     def finish(self, status: str, error: str | None = None) -> None:
         self.status = status

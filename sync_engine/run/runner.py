@@ -175,7 +175,7 @@ class _Run:
                 with ctx.report.timed("identify"):
                     found = pair_with(change, first, ctx.sides[first].system, spool, ctx.entity)
                 self.take(found)
-            self.flush_if_full()
+                self.flush_if_full()  # within the page too: batch_size holds whatever the page size
         # 3. what changed on the first side only
         for pair in spool.leftovers(first):
             self.take(pair)

@@ -88,3 +88,25 @@ def test_a_side_the_flow_never_writes_does_not_limit_the_batches_in_flight(world
 
     assert overlap.most == 4, "four batches in flight: the CRM's limit; the read-only ERP has no say"
     assert report.sides["crm"].created == 16 and world.store.count_links("customers") == 16
+
+
+def test_batches_hold_batch_size_even_when_a_page_is_larger(world: World) -> None:
+    world.flow = world.flow.model_copy(update={"batch_size": 3, "page_size": 100})
+    for i in range(10):
+        world.erp.put("customer", None, customer(f"Seite {i}", f"DE{i}"))
+    ctx = world.context()
+    sizes: list[int] = []
+    crm = ctx.sides["crm"].connector
+    write_batch = crm.write_batch
+
+    def recording(entity: str, requests: Any) -> Any:
+        sizes.append(len(requests))
+        return write_batch(entity, requests)
+
+    crm.write_batch = recording  # type: ignore[method-assign]
+    connectors = {role: side.connector for role, side in ctx.sides.items()}
+    mappings = {role: side.mapping for role, side in ctx.sides.items()}
+    report = FlowRunner(world.flow, world.store, connectors, mappings, retry=FAST).run()
+
+    assert sizes == [3, 3, 3, 1], "one page of ten records goes out in batches of three"
+    assert report.sides["crm"].created == 10
