@@ -144,7 +144,10 @@ def test_two_flows_at_once_succeed_on_both_workers(celery: Celery) -> None:
     assert hosts == set(WORKERS), f"tasks ran on {hosts}"
     crm = celery.world.system("crm")
     assert [c["company"]["name"] for c in crm.all("customer").values()].count("Celery Kunde AG") == 1
-    assert celery.synced("synchub_products", runs["synchub_products"])["systems"]["crm"]["created"] == 1
+    # The product is in the CRM once; which run created it is not pinned (a scheduled run of the
+    # freshly unpaused DAG may have come first), only that nothing was written twice.
+    assert [p["code"] for p in crm.all("product").values()].count("CEL-1") == 1
+    assert celery.synced("synchub_products", runs["synchub_products"])["status"] == "success"
 
 
 def test_the_same_flow_twice_at_once_runs_one_after_the_other_and_writes_once(celery: Celery) -> None:
@@ -158,6 +161,7 @@ def test_the_same_flow_twice_at_once_runs_one_after_the_other_and_writes_once(ce
     assert one["sync"]["end_date"] <= two["plan"]["start_date"]  # the second waited for the first
     names = [c["company"]["name"] for c in celery.world.system("crm").all("customer").values()]
     assert names.count("Doppelt GmbH") == 1
-    assert celery.synced("synchub_customers", first)["systems"]["crm"]["created"] == 1
+    # (an @hourly scheduled run may slip in at the top of the hour: the count above is what matters)
+    assert celery.synced("synchub_customers", first)["status"] == "success"
     again = celery.synced("synchub_customers", second)["systems"]
     assert all(s["created"] == s["updated"] == s["deleted"] == 0 for s in again.values())
