@@ -39,9 +39,12 @@ class DagRunInAProcess:
 
 
 @pytest.fixture(scope="module")
-def dag_run(airflow_db: Path, world: World, tmp_path_factory: pytest.TempPathFactory) -> DagRunInAProcess:
+def dag_run(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> DagRunInAProcess:
     """The customers DAG run once by ``dag.test()`` in a process of its own, as a worker runs it (the
-    provider's listener and transport set up from scratch); the ERP's Connection has a password."""
+    provider's listener and transport set up from scratch); the ERP's Connection has a password.
+    A world of its own: the session's shared one holds what earlier Airflow tests synced."""
+    world = World(tmp_path_factory.mktemp("lineage-world"))
+    world.write()
     world.system("erp").put("customer", None, customer("Lineage AG", "DE-LINEAGE"))
     world.system("crm").put("customer", None, {**customer("Kaputt", "DE-KAPUTT"), "status": "?"})
     events_file = tmp_path_factory.mktemp("lineage") / "openlineage.jsonl"
