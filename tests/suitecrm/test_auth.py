@@ -198,6 +198,27 @@ TOKEN_ANSWER = (
 )
 
 
+def _read_request(conn: socket.socket) -> bytes:
+    """The whole request, body included: closing with unread bytes makes the kernel reset the
+    connection, and the client would then see a reset instead of the answer (a flake under load)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    headers = head.split(b"\r\n")
+    sizes = [line.split(b":", 1)[1] for line in headers if line.lower().startswith(b"content-length:")]
+    length = int(sizes[0]) if sizes else 0
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 @pytest.fixture
 def http_stub() -> Iterator[Callable[[bytes, bytes], int]]:
     """A socket on 127.0.0.1 that answers raw HTTP: ``token`` to the token endpoint, ``api`` to the rest
@@ -215,7 +236,7 @@ def http_stub() -> Iterator[Callable[[bytes, bytes], int]]:
                     conn, _ = server.accept()
                 except OSError:
                     return
-                request = conn.recv(65536)
+                request = _read_request(conn)
                 answer = token if b"/Api/access_token" in request.split(b"\r\n", 1)[0] else api
                 if answer:
                     conn.sendall(answer)
