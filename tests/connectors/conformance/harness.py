@@ -165,8 +165,9 @@ def check_create_with_the_same_ref_is_idempotent(s: Subject) -> None:
     ref = f"conf-upsert-{next(_tags)}"
     first = s.connector.write_batch(s.entity, [WriteRequest("create", ref, s.make(tag("first")))])[0]
     again = s.connector.write_batch(s.entity, [WriteRequest("create", ref, s.make(tag("again")))])[0]
-    assert first.ok and again.ok and first.id == again.id, (
-        "a create retried with its ref made a second record"
+    assert first.ok and again.ok, f"a create under ref {ref} failed: {first.error or again.error}"
+    assert first.id == again.id, (
+        f"a create retried with its ref made a second record ({first.id} then {again.id})"
     )
     [record] = s.connector.read_by_ids(s.entity, [first.id])
     assert record.ref == ref, "reads must return the ref the record was created under"

@@ -37,7 +37,10 @@ __all__ = ["SALESFORCE_SUBJECTS"]
 CLIENT_ID, CLIENT_SECRET = "3MVG9-conformance", "conformance-secret"
 SALESPERSON = "005000000000042AAA"
 TIMEOUT_SECONDS = 0.5
-"""The connection's request timeout in these subjects; the proxy hangs well past it."""
+"""The request timeout inside a fault block; the proxy hangs well past it."""
+CALM_TIMEOUT_SECONDS = 30.0
+"""The request timeout outside fault blocks: a loaded CI machine can take longer than half a second
+to answer a healthy request, and a timeout there is not the fault under test."""
 SHAPES = {
     "multicurrency": OrgShape(multi_currency=True),
     "single_currency": OrgShape(multi_currency=False),
@@ -195,7 +198,7 @@ def salesforce_subject(entity: str, shape_name: str) -> Iterator[Subject]:
 
     with serving(org_app) as url:
         proxies: list[FaultProxy] = []  # made by the first fault: closing one waits half a second
-        extra: dict[str, Any] = {"timeout_seconds": TIMEOUT_SECONDS, "backoff_seconds": 0.001}
+        extra: dict[str, Any] = {"timeout_seconds": CALM_TIMEOUT_SECONDS, "backoff_seconds": 0.001}
         if not shape.multi_currency:
             extra["currency"] = shape.currency
         settings = ConnectionSettings(
@@ -212,7 +215,8 @@ def salesforce_subject(entity: str, shape_name: str) -> Iterator[Subject]:
         def faults(kind: str) -> Iterator[None]:
             if not proxies:
                 proxies.append(FaultProxy(url, hang_seconds=3 * TIMEOUT_SECONDS))
-            with route.through(proxies[0].url), proxies[0].failing(kind):
+            short = _timeout(connector, TIMEOUT_SECONDS)
+            with route.through(proxies[0].url), short, proxies[0].failing(kind):
                 yield
 
         records = Records(entity, emulator)
@@ -235,6 +239,20 @@ def salesforce_subject(entity: str, shape_name: str) -> Iterator[Subject]:
             connector.close()
             for proxy in proxies:
                 proxy.close()
+
+
+@contextmanager
+def _timeout(connector: SalesforceConnector, seconds: float) -> Iterator[None]:
+    """The connection's per-request timeout set to ``seconds`` for the block (its bounded adapters)."""
+    adapters = [a for a in connector.client.session.adapters.values() if hasattr(a, "seconds")]
+    saved = [a.seconds for a in adapters]
+    for adapter in adapters:
+        adapter.seconds = seconds
+    try:
+        yield
+    finally:
+        for adapter, before in zip(adapters, saved, strict=True):
+            adapter.seconds = before
 
 
 def _fixture(entity: str, shape_name: str) -> Any:
