@@ -192,7 +192,7 @@ def test_secrets_are_not_in_reprs(client: SuiteCrmClient, suitecrm: SuiteCrmInst
 
 _TOKEN_JSON = b'{"token_type":"Bearer","expires_in":3600,"access_token":"t"}'
 TOKEN_ANSWER = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\n"
     + f"Content-Length: {len(_TOKEN_JSON)}\r\n\r\n".encode()
     + _TOKEN_JSON
 )
@@ -222,7 +222,9 @@ def _read_request(conn: socket.socket) -> bytes:
 @pytest.fixture
 def http_stub() -> Iterator[Callable[[bytes, bytes], int]]:
     """A socket on 127.0.0.1 that answers raw HTTP: ``token`` to the token endpoint, ``api`` to the rest
-    (b"" = accept and never answer). SuiteCRM cannot be made to send 429/503 or to hang on purpose."""
+    (b"" = accept and never answer). SuiteCRM cannot be made to send 429/503 or to hang on purpose.
+    Every answer says ``Connection: close``, as the stub closes after it: without it the client could
+    reuse the socket before it saw the close, and meet a reset instead of the next answer."""
     servers: list[socket.socket] = []
 
     def serve(token: bytes, api: bytes) -> int:
@@ -264,9 +266,9 @@ def _settings(port: int, **extra: str) -> SuiteCrmSettings:
     return SuiteCrmSettings.parse(conn)
 
 
-UNAVAILABLE = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
-NOT_JSON = b"HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n<b>Fatal error</b>: x\n"
-TOO_MANY = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 0\r\n\r\n"
+UNAVAILABLE = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+NOT_JSON = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 22\r\n\r\n<b>Fatal error</b>: x\n"
+TOO_MANY = b"HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 7\r\nContent-Length: 0\r\n\r\n"
 
 
 @pytest.mark.parametrize(
