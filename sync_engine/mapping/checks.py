@@ -112,6 +112,25 @@ def _check_rule(rule: Rule, model: type[BaseModel]) -> Iterator[Finding]:
     yield from _check_template(rule)
     yield from _check_ref(rule)
     yield from _check_hook(rule)
+    yield from _check_store_default(rule)
+
+
+def _check_store_default(rule: Rule) -> Iterator[Finding]:
+    r = rule.raw
+    if not r.get("store_default"):
+        return
+    if len(rule.loc) != 2:
+        yield (
+            (*rule.loc, "store_default"),
+            f"store_default on {rule.target!r}: only top-level fields can store their default",
+            "move it to a top-level field, or drop it",
+        )
+    elif "default" not in r or "native" not in r or rule.direction != "both" or "." in rule.target:
+        yield (
+            (*rule.loc, "store_default"),
+            f"store_default on {rule.target!r} needs native:, default: and direction both",
+            "the engine writes the agreed value into the empty native field, so it must read and write it",
+        )
 
 
 def _check_items(rule: Rule, item_model: type[BaseModel] | None) -> Iterator[Finding]:

@@ -16,6 +16,7 @@ import orjson
 from sync_engine.mapping.context import MappingContext
 from sync_engine.mapping.errors import MappingError
 from sync_engine.mapping.forward import forward_side
+from sync_engine.mapping.paths import Getter, compile_getter
 from sync_engine.mapping.reverse import reverse_side
 from sync_engine.mapping.rules import is_root_path, read_rules
 from sync_engine.mapping.steps import Direction, FieldTrace, Record
@@ -34,6 +35,7 @@ class Mapping:
         forward: Direction,
         reverse: Direction,
         native_fields: list[str],
+        stored_defaults: tuple[tuple[str, Getter], ...] = (),
     ) -> None:
         self.connector = connector
         self.entity = entity
@@ -44,6 +46,8 @@ class Mapping:
         """Top-level canonical fields ``to_canonical`` produces (the rest come from elsewhere)."""
         self.written_fields = frozenset(top for step in reverse.steps for top in step.tops or ())
         """Top-level canonical fields ``to_native`` writes (read-only ones are left out)."""
+        self.stored_defaults = stored_defaults
+        """(canonical field, native getter) of the fields marked ``store_default``."""
         self.version = ""
         """A digest of the mapping document and the canonical form (set by ``compile_mapping``)."""
         self._forward = forward
@@ -66,6 +70,13 @@ class Mapping:
         except MappingError as exc:
             exc.mapping = str(self.path)
             raise
+
+    def unstored(self, native: Record) -> frozenset[str]:
+        """Fields marked ``store_default`` whose native value is empty: they read as their default,
+        which this system does not hold yet, so the engine writes the agreed value there."""
+        if not self.stored_defaults:
+            return frozenset()
+        return frozenset(name for name, get in self.stored_defaults if get(native) in (None, ""))
 
     def to_native(
         self, canonical: Record, ctx: MappingContext | None = None, *, fields: set[str] | None = None
@@ -110,6 +121,9 @@ def compile_mapping(doc: dict[str, Any], *, connector: str, entity: str, path: P
         forward=forward_side(rules),
         reverse=reverse_side(rules, doc.get("native_constants")),
         native_fields=native_fields,
+        stored_defaults=tuple(
+            (r.target, compile_getter(r.raw["native"])) for r in rules if r.raw.get("store_default")
+        ),
     )
     # Which translation a record went through: a native record unchanged under the same version maps
     # to the same canonical record, so the engine may skip mapping it again.

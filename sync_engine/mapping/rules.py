@@ -90,7 +90,8 @@ class Rule:
             c = r["currency"]
             parts.append(f"money, currency {c.get('constant') or 'from ' + c.get('native', '')}")
         if "default" in r:
-            parts.append(f"default {r['default']!r}")
+            stored = ", written back when empty" if r.get("store_default") else ""
+            parts.append(f"default {r['default']!r}{stored}")
         if "native_type" in r:
             parts.append(f"native {r['native_type']}")
         if self.direction != "both":

@@ -7,13 +7,14 @@ the sides' mappings build (a reference not linked yet defers the record; a mappi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sync_engine.mapping import MappingError, UnresolvedReference
-from sync_engine.merge import MergePolicy, MergeResult, SideState, merge
+from sync_engine.merge import MergePolicy, MergeResult, SideState, merge, values_equal
 from sync_engine.run.items import Item
 from sync_engine.run.pairing import Pair
-from sync_engine.run.sides import Change, Rejection, Side
+from sync_engine.run.sides import OTHER, Change, Rejection, Side
 from sync_engine.store import LinkRecord
 
 __all__ = ["Unwritable", "decide", "requests_for"]
@@ -47,8 +48,47 @@ def decide(
         pair.cid, link, result, list(changes.values()), resolution_ids=resolutions[1] if resolutions else []
     )
     item.held = _held_values(result, states)
+    item.result = _store_defaults(result, changes, sides, states, item.held)
     _keep_unwritable(item, sides, states)
     return item
+
+
+def _store_defaults(
+    result: MergeResult,
+    changes: dict[str, Change],
+    sides: dict[str, Side],
+    states: dict[str, SideState],
+    held: dict[str, dict[str, Any]],
+) -> MergeResult:
+    """A side that reads a field only through its mapping's default (``store_default``) is written the
+    agreed value once the other side holds it: the CRM quote shows the ERP's order status even when it
+    is the very status the CRM's default assumed."""
+    if result.merged is None:
+        return result
+    for role in ROLES:
+        ch = changes.get(role)
+        action = getattr(result, f"{role}_action")
+        if ch is None or not ch.unstored or action not in ("none", "update") or not sides[role].writable:
+            continue
+        other = sides[OTHER[role]]
+        holder = states[OTHER[role]]
+        other_change = changes.get(OTHER[role])
+        if holder.record is None or holder.deleted:
+            continue
+        fill = {
+            name: result.merged[name]
+            for name in sorted(ch.unstored)
+            if name in sides[role].writes
+            and result.merged.get(name) is not None
+            and (not other.read_fields or name in other.read_fields)
+            and values_equal(name, holder.record.get(name), result.merged[name])
+            and not (other_change is not None and name in other_change.unstored)
+            and not any(name in values for values in held.values())
+        }
+        if fill:
+            patch = {**getattr(result, f"{role}_patch"), **fill}
+            result = replace(result, **{f"{role}_action": "update", f"{role}_patch": patch})
+    return result
 
 
 def _keep_unwritable(item: Item, sides: dict[str, Side], states: dict[str, SideState]) -> None:

@@ -105,11 +105,16 @@ def _plan(ctx: RunContext, item: Item, results: Results, saved: Saved) -> None:
             for name in names
             if name not in held and not values_equal(name, record.get(name), merged.get(name))
         }
+    for role, req in item.requests.items():
+        # a target that stores what it is sent (no read-back) holds the merged record
+        if role not in differences and req.op != "delete" and results[(role, req.ref)].ok:
+            differences[role] = {}
     snapshot = dict(item.result.snapshot if item.result.snapshot is not None else merged)
     for role, changed in differences.items():
         other_role = OTHER[role]
         other = ctx.sides[other_role]
-        follow_up: dict[str, Any] = {}
+        holds = saved.get((role, item.cid), merged)
+        follow_up = _unstored_fill(ctx, item, role, holds, held, results)
         for name, value in changed.items():
             if name in differences.get(other_role, {}):
                 item.as_saved.setdefault(role, {})[name] = value  # both saved it their own way
@@ -130,6 +135,28 @@ def _plan(ctx: RunContext, item: Item, results: Results, saved: Saved) -> None:
                 item.settle[other_role] = request
                 item.settled_values[other_role] = follow_up
     item.snapshot = snapshot
+
+
+def _unstored_fill(
+    ctx: RunContext, item: Item, role: str, record: dict[str, Any], held: set[str], results: Results
+) -> dict[str, Any]:
+    """Values ``role`` saved that the other side reads only through its mapping's default
+    (``store_default``): agreed, but not held there yet, so they go into its follow-up write."""
+    other_role = OTHER[role]
+    unstored = {name for ch in item.sources if ch.side.role == other_role for name in ch.unstored}
+    if not unstored:
+        return {}
+    merged = item.result.merged or {}
+    already = getattr(item.result, f"{other_role}_patch") if other_role in item.requests else {}
+    return {
+        name: record[name]
+        for name in sorted(unstored)
+        if record.get(name) is not None
+        and values_equal(name, record[name], merged.get(name))
+        and name not in held
+        and name not in already
+        and _can_take(ctx, item, other_role, name, results)
+    }
 
 
 def _can_take(ctx: RunContext, item: Item, role: str, name: str, results: Results) -> bool:

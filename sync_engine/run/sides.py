@@ -74,6 +74,9 @@ class Change:
     echoed: frozenset[str] = frozenset()
     """Fields whose value is what this side saved of our last write (``meta.as_saved``): shown here
     as the snapshot's value, so a system's own rendering of a value is not taken for a change."""
+    unstored: frozenset[str] = frozenset()
+    """Fields marked ``store_default`` that read as their default because the native value is empty:
+    this side does not hold them yet (see ``Mapping.unstored``)."""
 
 
 @dataclass
@@ -195,13 +198,16 @@ class Side:
             for rec, link, canon in validated:
                 echoed = _echo_saved(canon, link, self.role)
                 digest = record_hash(canon)
-                # Equal to the snapshot is "unchanged", unless an open conflict holds fields: then
-                # the snapshot keeps the old base, and this side may have moved back to it.
+                unstored = self.mapping.unstored(rec.data)
+                # Equal to the snapshot is "unchanged", unless an open conflict holds fields (the
+                # snapshot keeps the old base, and this side may have moved back to it), or a field
+                # the pair agrees on is empty here (the agreed value is still to be written).
                 if (
                     link is not None
                     and link.hash == digest
                     and self.system in link.external_ids
                     and "held" not in link.meta
+                    and not (unstored and len(link.external_ids) > 1)
                 ):
                     counts.unchanged += 1
                     if unchanged is not None and "deleted" not in link.meta:
@@ -218,6 +224,7 @@ class Side:
                         hash=digest,
                         native=rec.data,
                         echoed=echoed,
+                        unstored=unstored,
                     )
                 )
         return out

@@ -107,8 +107,9 @@ def test_five_flows_with_odoo_converge_and_stay_quiet_through_edits_on_both_side
         [estimate] = [r for page in crm.read_changes("sales_order", None) for r in page.records]
         assert orders[0]["client_order_ref"] == estimate.data["estimate_number"]
         assert estimate.data["erp"]["erp_order_number"] == orders[0]["name"]
-        # BottleCRM reads a missing status as confirmed: Odoo's "sale" needs no write back yet
-        assert estimate.data["erp"].get("erp_order_status") in (None, "confirmed")
+        # the status the estimate's default asked for is written there once Odoo holds it
+        assert estimate.data["erp"].get("erp_order_status") == "confirmed", estimate.data["erp"]
+        assert estimate.data["erp"].get("erp_invoice_status") == "none", estimate.data["erp"]
         assert [m for _, model, m in peers.odoo.calls if model == "sale.order"].count("action_confirm") == 1
         tasks = [
             r for r in peers.odoo.rows("project.task").values() if r["name"] == scenario.COMPLAINT["name"]

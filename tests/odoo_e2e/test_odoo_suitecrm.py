@@ -66,8 +66,9 @@ def test_odoo_and_suitecrm_converge_and_stay_quiet_through_edits_on_both_sides(
         assert [m for _, model, m in peers.odoo.calls if model == "sale.order"].count("action_confirm") == 1
         [quote] = [r for page in crm.read_changes("sales_order", None) for r in page.records]
         assert quote.data["synchub_order_number_c"] == order["name"]
-        # SuiteCRM's mapping reads a missing status as confirmed: Odoo's "sale" needs no write back yet
-        assert quote.data["synchub_order_status_c"] in (None, "confirmed")
+        # the status the quote's default asked for is written there once Odoo holds it
+        assert quote.data["synchub_order_status_c"] == "confirmed", quote.data
+        assert quote.data["synchub_invoice_status_c"] == "none", quote.data
         tasks = [
             r for r in peers.odoo.rows("project.task").values() if r["name"] == scenario.COMPLAINT["name"]
         ]
