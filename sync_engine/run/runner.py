@@ -81,6 +81,14 @@ class FlowRunner:
             )
             for role, system in (("erp", flow.erp), ("crm", flow.crm))
         }
+        for role, side in self.sides.items():
+            # a default is worth storing only where it is written and the other side reads the field
+            other = self.sides["crm" if role == "erp" else "erp"].read_fields
+            side.store_defaults = frozenset(
+                name
+                for name, _ in getattr(side.mapping, "stored_defaults", ())
+                if side.writable and (not other or name in other)
+            )
 
     def _concurrency(self) -> int:
         """Write batches in flight at once: the smallest limit of the sides the flow writes, 1 unless

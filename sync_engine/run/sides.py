@@ -27,6 +27,7 @@ from sync_engine.report import RunReport
 from sync_engine.store import LinkRecord, Store
 
 OTHER: dict[str, Role] = {"erp": "crm", "crm": "erp"}
+_NO: frozenset[str] = frozenset()
 
 
 class ReferenceLookup:
@@ -104,6 +105,8 @@ class Side:
     refs: ReferenceLookup
     read_fields: frozenset[str] = field(default_factory=frozenset)
     """Top-level canonical fields this side's mapping produces; the rest come from the snapshot."""
+    store_defaults: frozenset[str] = field(default_factory=frozenset)
+    """``store_default`` fields worth writing here: this side is written and the other reads them."""
 
     @property
     def capabilities(self) -> Capabilities:
@@ -198,7 +201,9 @@ class Side:
             for rec, link, canon in validated:
                 echoed = _echo_saved(canon, link, self.role)
                 digest = record_hash(canon)
-                unstored = self.mapping.unstored(rec.data)
+                unstored = (
+                    self.mapping.unstored(rec.data) & self.store_defaults if self.store_defaults else _NO
+                )
                 # Equal to the snapshot is "unchanged", unless an open conflict holds fields (the
                 # snapshot keeps the old base, and this side may have moved back to it), or a field
                 # the pair agrees on is empty here (the agreed value is still to be written).

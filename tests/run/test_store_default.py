@@ -29,10 +29,10 @@ def crm_mapping_dir(root: Path, extra: str = "    default: 30 days net\n    stor
     return root / "mappings"
 
 
-def run(world: World, crm_dir: Path):
+def run(world: World, crm_dir: Path, erp_dir: Path = REPO / "mappings"):
     ctx = world.context()
     mappings = {
-        "erp": load_mapping(REPO / "mappings", "memory", "customer"),
+        "erp": load_mapping(erp_dir, "memory", "customer"),
         "crm": load_mapping(crm_dir, "memory", "customer"),
     }
     connectors = {role: side.connector for role, side in ctx.sides.items()}
@@ -97,3 +97,24 @@ def test_store_default_needs_a_default(tmp_path):
     crm_dir = crm_mapping_dir(tmp_path, "    store_default: true\n")
     with pytest.raises(MappingFileError, match="store_default on 'payment_terms' needs native:, default:"):
         load_mapping(crm_dir, "memory", "customer")
+
+
+def test_a_field_the_other_side_does_not_read_is_left_alone_and_the_record_stays_unchanged(
+    world: World, tmp_path
+):
+    crm_dir = crm_mapping_dir(tmp_path / "crm")
+    erp_dir = tmp_path / "erp" / "mappings"
+    (erp_dir / "memory").mkdir(parents=True)
+    text = (REPO / "mappings" / "memory" / "customer.yaml").read_text()
+    start = text.index(TERMS)
+    end = text.index("  active:", start)
+    (erp_dir / "memory" / "customer.yaml").write_text(text[:start] + text[end:])
+    record = customer("Alpen AG", "CHE-1")
+    record["finance"]["payment_terms"] = None
+    crm_id = world.crm.put("customer", None, record)
+    assert run(world, crm_dir, erp_dir).sides["erp"].created == 1
+    assert world.crm.get("customer", crm_id)["finance"]["payment_terms"] is None, "no ERP value to store"
+    quiet = run(world, crm_dir, erp_dir)
+    assert writes(quiet) == 0 and quiet.sides["crm"].unchanged == 1, (
+        "an empty field nobody else holds must not make the record a change on every run"
+    )
