@@ -16,21 +16,10 @@ from hypothesis import strategies as st
 
 from sync_engine.mapping import load_mapping
 from sync_engine.model import decimal_text, to_canonical_dict, validate_canonical
+from tests.mapping.helpers import EchoLinks
 
 SHIPPED = Path(__file__).parent.parent.parent / "mappings"
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-class EchoLinks:
-    """Every external id is linked: canonical id = "<entity>:<external id>", and back."""
-
-    system = "erp"
-
-    def canonical_id(self, entity: str, external_id: str) -> str | None:
-        return f"{entity}:{external_id}"
-
-    def external_id(self, entity: str, canonical_id: str) -> str | None:
-        return canonical_id.removeprefix(f"{entity}:")
 
 
 def round_trip(entity: str, native: dict[str, Any]) -> dict[str, Any]:
