@@ -24,37 +24,6 @@ def _conflict(row: Row[Any]) -> ConflictRecord:
 
 
 class ConflictStore(StoreBase):
-    def open_conflict(
-        self,
-        *,
-        flow: str,
-        entity: str,
-        canonical_id: str,
-        field: str,
-        base: Any,
-        values: dict[str, Any],
-        systems: dict[str, str],
-        changed_at: dict[str, str | None],
-        kind: str = "field",
-        run_id: int | None = None,
-        tx: Connection | None = None,
-    ) -> int:
-        """Record a conflict and return its id (see :meth:`report_conflict`)."""
-        conflict_id, _ = self.report_conflict(
-            flow=flow,
-            entity=entity,
-            canonical_id=canonical_id,
-            field=field,
-            base=base,
-            values=values,
-            systems=systems,
-            changed_at=changed_at,
-            kind=kind,
-            run_id=run_id,
-            tx=tx,
-        )
-        return conflict_id
-
     def report_conflict(
         self,
         *,

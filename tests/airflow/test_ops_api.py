@@ -189,7 +189,7 @@ def test_a_side_without_a_change_marker_shows_when_synchub_first_saw_the_change(
     client: TestClient, tokens: dict[str, str], world: OpsWorld
 ) -> None:
     [link] = [k for k in world.store.iter_links("products") if k.snapshot and k.snapshot["sku"] == "PMP-100"]
-    conflict_id = world.store.open_conflict(
+    conflict_id, _ = world.store.report_conflict(
         flow="products",
         entity="product",
         canonical_id=link.canonical_id,

@@ -23,7 +23,7 @@ def open_credit_limit_conflict(store: Store, canonical_id: str = "c-1", **overri
         "changed_at": {"erp": "2026-01-31T10:00:00+00:00", "crm": None},
     }
     args.update(overrides)
-    return store.open_conflict(**args)
+    return store.report_conflict(**args)[0]
 
 
 def test_reopening_an_open_conflict_updates_it_instead_of_duplicating(store: Store) -> None:

@@ -16,7 +16,7 @@ def test_status_summary_reports_each_known_flow(store: Store) -> None:
     store.finish_run(first, status="failed", counts={}, error="CRM unreachable")
     latest = store.start_run("customers")
     store.finish_run(latest, status="success", counts={"updated": 2})
-    store.open_conflict(
+    store.report_conflict(
         flow="customers",
         entity="customer",
         canonical_id="c-1",
