@@ -15,19 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from connectors.base import Connector
-from sync_engine.config import Config, load_config
+from sync_engine.config import Config
 from sync_engine.connections import env_var_name
 from sync_engine.flows import open_connector
-from sync_engine.store import Store
 from synchub_dev.demo import scenario
 from synchub_dev.peers.bottlecrm import BottleCrmPeer
 from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixture
 from tests.emulators.odoo import OdooEmulator
 from tests.odoo.connected import TRANSPORT_VERSIONS, connection_uri
-from tests.steady.steps import copy_config
+from tests.steady.steps import configured, copy_config
 
 ERP_CONNECTION = "odoo_erp"
 
@@ -63,23 +61,12 @@ def wired(
     root: Path, odoo: OdooEmulator, transport: str, crm: str, crm_uri: str, server: Any
 ) -> Iterator[OdooPeers]:
     """The config of the five flows between ``odoo`` and a CRM, its connections in the environment."""
-    monkeypatch = pytest.MonkeyPatch()
     env = {
         env_var_name(ERP_CONNECTION): connection_uri(odoo, transport),
         env_var_name(scenario.CRM_CONNECTION): crm_uri,
     }
-    try:
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        path = root / "synchub.yaml"
-        path.write_text(yaml.safe_dump(config_document(root, crm), allow_unicode=True))
-        config = load_config(path)
-        store = Store(config.state.url)
-        store.upgrade()
-        store.close()
+    with configured(root, env, config_document(root, crm)) as config:
         yield OdooPeers(root, odoo, server, config, env)
-    finally:
-        monkeypatch.undo()
 
 
 @pytest.fixture(scope="module", params=sorted(TRANSPORT_VERSIONS))

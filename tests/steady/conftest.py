@@ -13,19 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from connectors.base import Connector
-from sync_engine.config import Config, load_config
+from sync_engine.config import Config
 from sync_engine.connections import env_var_name
 from sync_engine.flows import open_connector
-from sync_engine.store import Store
 from synchub_dev.demo import scenario
 from synchub_dev.peers.bottlecrm import BottleCrmInstance, BottleCrmPeer
 from synchub_dev.peers.suitecrm import SuiteCrmInstance
 from synchub_dev.peers.tryton import TrytonInstance, TrytonPeer
 from tests.bottlecrm.conftest import bottlecrm_peer  # noqa: F401 - shared session fixtures
-from tests.steady.steps import copy_config
+from tests.steady.steps import configured, copy_config
 from tests.tryton.conftest import tryton_peer  # noqa: F401
 
 
@@ -56,7 +54,6 @@ def peers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RealPeers]:
     root = tmp_path_factory.mktemp("steady")
-    monkeypatch = pytest.MonkeyPatch()
     tryton = tryton_peer.start(root / "tryton")
     try:
         with bottlecrm_peer.start(root / "bottlecrm") as crm:
@@ -64,17 +61,9 @@ def peers(
                 env_var_name(scenario.ERP_CONNECTION): tryton.uri,
                 env_var_name(scenario.CRM_CONNECTION): crm.connection_uri(),
             }
-            for key, value in env.items():
-                monkeypatch.setenv(key, value)
-            path = root / "synchub.yaml"
-            path.write_text(yaml.safe_dump(scenario.config_document(root), allow_unicode=True))
-            config = load_config(path)
-            store = Store(config.state.url)
-            store.upgrade()
-            store.close()
-            yield RealPeers(root, tryton, crm, config, env)
+            with configured(root, env, scenario.config_document(root)) as config:
+                yield RealPeers(root, tryton, crm, config, env)
     finally:
-        monkeypatch.undo()
         tryton.stop()
 
 
@@ -88,22 +77,13 @@ def suitecrm_peers(
     root = tmp_path_factory.mktemp("steady-suitecrm")
     crm = suitecrm_instances.get(seconds=False)
     crm.reset()
-    monkeypatch = pytest.MonkeyPatch()
     tryton = tryton_peer.start(root / "tryton")
     try:
         env = {
             env_var_name(scenario.ERP_CONNECTION): tryton.uri,
             env_var_name(scenario.CRM_CONNECTION): crm.connection_uri(),
         }
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        path = root / "synchub.yaml"
-        path.write_text(yaml.safe_dump(scenario.config_document(root, crm="suitecrm"), allow_unicode=True))
-        config = load_config(path)
-        store = Store(config.state.url)
-        store.upgrade()
-        store.close()
-        yield RealPeers(root, tryton, crm, config, env)
+        with configured(root, env, scenario.config_document(root, crm="suitecrm")) as config:
+            yield RealPeers(root, tryton, crm, config, env)
     finally:
-        monkeypatch.undo()
         tryton.stop()

@@ -1,4 +1,5 @@
-"""Steps the end-to-end tests share, whatever the ERP: a CRM contact added, a run killed mid-write."""
+"""Steps the end-to-end tests share, whatever the ERP: the flows configured, a CRM contact added, a run
+killed mid-write."""
 
 from __future__ import annotations
 
@@ -7,15 +8,38 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+import pytest
 import yaml
 
 from connectors.base import Connector, WriteRequest
 from sync_engine.config import Config, load_config
 from sync_engine.store import Store
 from synchub_dev.demo import scenario, seed
+
+
+@contextmanager
+def configured(root: Path, env: dict[str, str], document: dict[str, Any]) -> Iterator[Config]:
+    """``document`` written to ``root/synchub.yaml`` and loaded, its state database migrated, and
+    ``env`` (the connections' URIs under their variable names) in the environment for the block."""
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        path = root / "synchub.yaml"
+        path.write_text(yaml.safe_dump(document, allow_unicode=True))
+        config = load_config(path)
+        store = Store(config.state.url)
+        store.upgrade()
+        store.close()
+        yield config
+    finally:
+        monkeypatch.undo()
+
 
 KILLER = textwrap.dedent(
     """
