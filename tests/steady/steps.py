@@ -30,13 +30,7 @@ def configured(root: Path, env: dict[str, str], document: dict[str, Any]) -> Ite
     try:
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        path = root / "synchub.yaml"
-        path.write_text(yaml.safe_dump(document, allow_unicode=True))
-        config = load_config(path)
-        store = Store(config.state.url)
-        store.upgrade()
-        store.close()
-        yield config
+        yield _written(root / "synchub.yaml", document)
     finally:
         monkeypatch.undo()
 
@@ -89,13 +83,17 @@ def copy_config(
         doc["flows"] = flows
     for flow in doc["flows"].values():
         flow.update(flow_overrides)
-    path = root / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
-    copied = load_config(path)
-    store = Store(copied.state.url)
+    return _written(root / f"{name}.yaml", doc)
+
+
+def _written(path: Path, document: dict[str, Any]) -> Config:
+    """``document`` saved at ``path`` and loaded, its state database migrated."""
+    path.write_text(yaml.safe_dump(document, allow_unicode=True))
+    config = load_config(path)
+    store = Store(config.state.url)
     store.upgrade()
     store.close()
-    return copied
+    return config
 
 
 def add_crm_contact(crm: Connector, contact: dict[str, Any] = WANG) -> None:
