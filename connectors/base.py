@@ -501,6 +501,9 @@ class Connector(abc.ABC):
 
     name: ClassVar[str]
     entity_types: ClassVar[Sequence[type[Entity]]] = ()
+    min_overlap_seconds: ClassVar[int] = 0
+    """The smallest overlap window (a flow's ``overlap_seconds``) that keeps reads complete: a system
+    whose change stamps are whole minutes needs more than 60 s. Checked when the config is loaded."""
     capabilities: Capabilities
     """Connector-wide capabilities (``entities`` lists what it serves); per entity see
     :meth:`capabilities_for`."""

@@ -92,3 +92,35 @@ def test_the_default_judges_by_the_entity_classes_and_says_nothing_for_connector
     assert OwnProtocol.validate_flow("quote", writes=True) == []
     assert MemoryConnector.validate_flow("complaint", writes=True) == []
     assert SapS4HanaConnector.validate_flow("customer", writes=True) == []
+
+
+OVERLAP_CONFIG = """\
+version: 1
+systems:
+  shop: {{connector: memory}}
+  crm: {{connector: suitecrm}}
+flows:
+  customers:
+    entity: customer
+    erp: shop
+    crm: crm
+{overlap}"""
+
+
+@pytest.mark.parametrize(("overlap", "refused"), [("    overlap_seconds: 30\n", True), ("", False)])
+def test_an_overlap_shorter_than_minute_stamps_is_refused_for_suitecrm(
+    tmp_path: Path, overlap: str, refused: bool
+) -> None:
+    path = tmp_path / "synchub.yaml"
+    path.write_text(OVERLAP_CONFIG.format(overlap=overlap), encoding="utf-8")
+    try:
+        load_config(path)
+        found: list[str] = []
+    except ConfigError as exc:
+        found = [str(p).replace(f"{path}:", "L") for p in exc.problems]
+    if refused:
+        [message] = found
+        assert message.startswith("L10: flows.customers.overlap_seconds: 30 is too short for crm (suitecrm)")
+        assert "set overlap_seconds to 61 or more" in message
+    else:
+        assert found == [], "the default overlap (120 s) suits SuiteCRM"

@@ -47,6 +47,7 @@ _PRECISIONS = {"minute": MINUTE, "second": SECOND}
 class SuiteCrmConnector(Connector):
     name = "suitecrm"
     entity_types: ClassVar[Sequence[type[Entity]]] = ENTITY_TYPES
+    min_overlap_seconds: ClassVar[int] = 61  # date_modified may show whole minutes only
 
     def __init__(self, settings: ConnectionSettings, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings, options)
