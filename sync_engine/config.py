@@ -488,7 +488,8 @@ def _overlap_problems(
 ) -> Iterator[Problem]:
     """A flow whose overlap window is shorter than its connector's change stamps are coarse."""
     least = int(getattr(connector, "min_overlap_seconds", 0) or 0)
-    overlap = flow.get("overlap_seconds", FlowConfig.model_fields["overlap_seconds"].default)
+    default = FlowConfig.model_fields["overlap_seconds"].default
+    overlap = flow.get("overlap_seconds", default)
     if least and isinstance(overlap, int) and not isinstance(overlap, bool) and 0 <= overlap < least:
         present = "overlap_seconds" in flow
         loc = ("flows", name, "overlap_seconds") if present else ("flows", name)
@@ -498,7 +499,7 @@ def _overlap_problems(
             f"{_dotted(('flows', name, 'overlap_seconds'))}: {overlap} is too short for {system} "
             f"({connector.name}): its change stamps can be whole minutes, so a record changed while a "
             "read ran could be missed",
-            f"set overlap_seconds to {least} or more (the default is 120)",
+            f"set overlap_seconds to {least} or more (the default is {default})",
         )
 
 

@@ -31,8 +31,13 @@ flows:
 
 
 def problems(tmp_path: Path, entity: str, direction: str) -> list[str]:
+    return load_problems(tmp_path, textwrap.dedent(CONFIG.format(entity=entity, direction=direction)))
+
+
+def load_problems(tmp_path: Path, text: str) -> list[str]:
+    """The problems loading ``text`` as synchub.yaml reports, each as ``L<line>: message``."""
     path = tmp_path / "synchub.yaml"
-    path.write_text(textwrap.dedent(CONFIG.format(entity=entity, direction=direction)), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     try:
         load_config(path)
     except ConfigError as exc:
@@ -111,13 +116,7 @@ flows:
 def test_an_overlap_shorter_than_minute_stamps_is_refused_for_suitecrm(
     tmp_path: Path, overlap: str, refused: bool
 ) -> None:
-    path = tmp_path / "synchub.yaml"
-    path.write_text(OVERLAP_CONFIG.format(overlap=overlap), encoding="utf-8")
-    try:
-        load_config(path)
-        found: list[str] = []
-    except ConfigError as exc:
-        found = [str(p).replace(f"{path}:", "L") for p in exc.problems]
+    found = load_problems(tmp_path, OVERLAP_CONFIG.format(overlap=overlap))
     if refused:
         [message] = found
         assert message.startswith("L10: flows.customers.overlap_seconds: 30 is too short for crm (suitecrm)")

@@ -66,11 +66,11 @@ def _store_defaults(
     if result.merged is None:
         return result
     for role in ROLES:
+        # ch.unstored holds only fields this side writes and the other reads (Side.store_defaults)
         ch = changes.get(role)
         action = getattr(result, f"{role}_action")
-        if ch is None or not ch.unstored or action not in ("none", "update") or not sides[role].writable:
+        if ch is None or not ch.unstored or action not in ("none", "update"):
             continue
-        other = sides[OTHER[role]]
         holder = states[OTHER[role]]
         other_change = changes.get(OTHER[role])
         if holder.record is None or holder.deleted:
@@ -80,7 +80,6 @@ def _store_defaults(
             for name in sorted(ch.unstored)
             if name in sides[role].writes
             and result.merged.get(name) is not None
-            and (not other.read_fields or name in other.read_fields)
             and values_equal(name, holder.record.get(name), result.merged[name])
             and not (other_change is not None and name in other_change.unstored)
             and not any(name in values for values in held.values())

@@ -105,10 +105,12 @@ def _plan(ctx: RunContext, item: Item, results: Results, saved: Saved) -> None:
             for name in names
             if name not in held and not values_equal(name, record.get(name), merged.get(name))
         }
-    for role, req in item.requests.items():
-        # a target that stores what it is sent (no read-back) holds the merged record
-        if role not in differences and req.op != "delete" and results[(role, req.ref)].ok:
-            differences[role] = {}
+    if any(ch.unstored for ch in item.sources):
+        for role, req in item.requests.items():
+            # a target that stores what it is sent (no read-back) holds the merged record: what the
+            # other side only assumed through its default may still go to it
+            if role not in differences and req.op != "delete" and results[(role, req.ref)].ok:
+                differences[role] = {}
     snapshot = dict(item.result.snapshot if item.result.snapshot is not None else merged)
     for role, changed in differences.items():
         other_role = OTHER[role]
