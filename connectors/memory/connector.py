@@ -65,7 +65,9 @@ class MemoryEntity(Entity):
         return self.connector.db.table(self.name)
 
     def _call(self, what: str) -> Table:
-        self.connector.db.faults.check_call(f"{what} {self.name}")
+        db = self.connector.db
+        db.faults.check_call(f"{what} {self.name}")
+        db.refresh()  # what other processes wrote to the system's file meanwhile
         return self.table
 
     # -- reads ---------------------------------------------------------------------------------
@@ -126,17 +128,14 @@ class MemoryEntity(Entity):
         db = self.connector.db
         faults = db.faults
         results: list[WriteResult] = []
-        with db.lock:
-            try:
-                for request in requests:
-                    if faults.should_crash():  # the process 'dies': this must not become a result
-                        raise faults.take_crash()
-                    results.append(self.write_one(request))
-                    faults.count_write()
-                if faults.should_crash():
+        with db.writing():  # what was written stays written, crash or not
+            for request in requests:
+                if faults.should_crash():  # the process 'dies': this must not become a result
                     raise faults.take_crash()
-            finally:
-                db.save()  # what was written stays written, crash or not
+                results.append(self.write_one(request))
+                faults.count_write()
+            if faults.should_crash():
+                raise faults.take_crash()
         return results
 
     def write_one(self, request: WriteRequest) -> WriteResult:

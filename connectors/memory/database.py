@@ -8,11 +8,13 @@ deep-copied unless it holds nested lists or dicts.
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -137,8 +139,10 @@ class MemoryDatabase:
     """The data of one in-memory system, plus test controls (clock, faults, out-of-band edits).
 
     Connectors opened with the same host share one database (:meth:`named`). With a ``path`` the
-    database is loaded from that JSON file when a connector opens it and saved after every write,
-    so separate processes (CLI runs, Airflow tasks) see the same data.
+    database lives in that JSON file, shared by separate processes (CLI runs, Airflow tasks on
+    several Celery workers) as a real system's database is: each write takes the file's lock,
+    loads what other processes saved meanwhile, and saves; each read loads the file again if
+    another process saved it since.
     """
 
     _named: ClassVar[dict[str, MemoryDatabase]] = {}
@@ -151,6 +155,8 @@ class MemoryDatabase:
         self.faults = FaultPlan()
         self.lock = threading.RLock()
         self._tables: dict[str, Table] = {}
+        self._seen: tuple[int, int, int] | None = None  # the file as this process last loaded or saved it
+        self._file_held = False
 
     def now(self) -> datetime:
         """The system's time now, without moving a hand-driven clock on."""
@@ -192,39 +198,37 @@ class MemoryDatabase:
         ref: str | None = None,
     ) -> str:
         """Create or replace a record (all its fields); returns its id (a new one if None)."""
-        with self.lock:
+        with self.writing():
             table = self.table(entity)
             record_id = record_id or table.new_id()
             if ref is None and record_id in table.rows:
                 ref = table.rows[record_id].ref
             table.store(record_id, data, modified or self.clock(), ref)
-            self.save()
             return record_id
 
     def patch(
         self, entity: str, record_id: str, changes: dict[str, Any], modified: datetime | None = None
     ) -> None:
         """Change some fields of an existing record."""
-        with self.lock:
+        with self.writing():
             table = self.table(entity)
             if record_id not in table.rows:
                 raise KeyError(f"no {entity} {record_id!r} in memory system {self.name!r}")
             table.change(record_id, changes, modified or self.clock())
-            self.save()
 
     def delete(self, entity: str, record_id: str, modified: datetime | None = None) -> bool:
         """Delete a record (leaving a tombstone); False if there was none."""
-        with self.lock:
-            removed = self.table(entity).remove(record_id, modified or self.clock())
-            self.save()
-            return removed
+        with self.writing():
+            return self.table(entity).remove(record_id, modified or self.clock())
 
     def get(self, entity: str, record_id: str) -> dict[str, Any] | None:
+        self.refresh()
         row = self.table(entity).rows.get(record_id)
         return own_copy(row.data) if row is not None else None
 
     def all(self, entity: str) -> dict[str, dict[str, Any]]:
         """Every record of ``entity``: id -> a copy of its native data."""
+        self.refresh()
         return {record_id: own_copy(row.data) for record_id, row in self.table(entity).rows.items()}
 
     def count(self, entity: str) -> int:
@@ -275,9 +279,58 @@ class MemoryDatabase:
     def attach(self, path: str | os.PathLike[str]) -> None:
         """Persist to ``path``: load it now if it exists, save after every write from now on."""
         with self.lock:
-            self.path = Path(path)
-            if self.path.exists():
-                self._load(self.path)
+            self.path, self._seen = Path(path), None
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Load the file again if another process (or another view of it) saved it since."""
+        if self.path is None:
+            return
+        with self.lock, self._file_lock(fcntl.LOCK_SH):
+            self._load_if_changed()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the database for a write: other processes' writes are loaded first, none can come
+        between, and what was written is saved even if the block raises (as a real system keeps
+        the rows it committed before a crash)."""
+        with self.lock, self._file_lock(fcntl.LOCK_EX):
+            self._load_if_changed()
+            try:
+                yield
+            finally:
+                self.save()
+
+    @contextmanager
+    def _file_lock(self, mode: int) -> Iterator[None]:
+        # flock, not the file itself: os.replace swaps the data file's inode on every save.
+        if self.path is None or self._file_held:
+            yield
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
+            fcntl.flock(handle, mode)
+            self._file_held = True
+            try:
+                yield
+            finally:
+                self._file_held = False
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _stamp(self, path: Path) -> tuple[int, int, int] | None:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+    def _load_if_changed(self) -> None:
+        if self.path is None:
+            return
+        stamp = self._stamp(self.path)
+        if stamp is not None and stamp != self._seen:
+            self._load(self.path)
+            self._seen = stamp
 
     def save(self) -> None:
         if self.path is None:
@@ -302,6 +355,7 @@ class MemoryDatabase:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(state, out, ensure_ascii=False, default=_encode)
         os.replace(temp, self.path)
+        self._seen = self._stamp(self.path)
 
     def _load(self, path: Path) -> None:
         try:

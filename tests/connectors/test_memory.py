@@ -288,6 +288,40 @@ def test_a_file_keeps_the_data_between_processes(host: str, tmp_path: Path) -> N
     assert rows[1][2] is True  # the tombstone survives too
 
 
+def test_processes_writing_one_file_at_once_lose_nothing(host: str, tmp_path: Path) -> None:
+    # Two Celery workers syncing two flows into one CRM: each must see the other's rows, not save
+    # over them with the copy it loaded when it started.
+    path = tmp_path / "crm.json"
+    script = (
+        "import sys\n"
+        "from connectors.base import ConnectionSettings, WriteRequest\n"
+        "from connectors.memory import MemoryConnector\n"
+        f"conn = MemoryConnector(ConnectionSettings('memory', host='w'), {{'path': {str(path)!r}}})\n"
+        "for n in range(40):\n"
+        "    name = f'{sys.argv[1]}-{n}'\n"
+        "    [r] = conn.write_batch('customer', [WriteRequest('create', name, {'name': name})])\n"
+        "    assert r.ok, r\n"
+    )
+    workers = [subprocess.Popen([sys.executable, "-c", script, tag]) for tag in ("a", "b")]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0]
+    db = MemoryDatabase("check")
+    db.attach(path)
+    names = sorted(r["name"] for r in db.all("customer").values())
+    assert names == sorted(f"{tag}-{n}" for tag in ("a", "b") for n in range(40))  # ids never clashed
+
+
+def test_a_read_sees_what_another_process_wrote_since_the_file_was_opened(host: str, tmp_path: Path) -> None:
+    path = tmp_path / "crm.json"
+    conn = connect(host, path=str(path))
+    conn.write_batch("customer", [create("A")])
+    other = MemoryDatabase("other")
+    other.attach(path)
+    other.put("customer", None, {"name": "B"})
+    pages = conn.read_changes("customer", None)
+    assert sorted(r.data["name"] for p in pages for r in p.records) == ["A", "B"]
+    assert conn.write_batch("customer", [create("C")])[0].id == "C000003"
+
+
 def test_opening_a_file_replaces_what_the_process_held(host: str, tmp_path: Path) -> None:
     path = tmp_path / "crm.json"
     first = connect(host, path=str(path))
