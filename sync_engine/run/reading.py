@@ -201,7 +201,7 @@ def prepare(ctx: RunContext, ledger: RunLedger, side: Side, records: list[Native
         return []
     flow = ctx.flow.name
     with ctx.report.timed("hash"):
-        hashes = {rec.id: side.native_hash(rec.data) for rec in records if not rec.deleted}
+        hashes = side.native_hashes(records)
     with ctx.report.timed("identify"):
         known = ctx.store.native_hashes(flow, side.system, list(hashes))
     if known:

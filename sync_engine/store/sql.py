@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam
+import orjson
+from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -34,11 +35,15 @@ def unique(items: Iterable[T]) -> list[T]:
 
 
 def among(conn: Connection, column: ColumnClause[str], values: Sequence[str]) -> ColumnElement[bool]:
-    """``column IN values``; on PostgreSQL as ``= ANY(array)``: one parameter, not one per value,
-    which halves the cost of a 500-id lookup (less SQL to render, bind and parse)."""
+    """``column IN values`` with one parameter, not one per value, so the statement is compiled once
+    and cached instead of rendered anew for every list (half the cost of a 500-id lookup): on
+    PostgreSQL ``= ANY(array)``, on SQLite ``IN (SELECT value FROM json_each(json array))``."""
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String())))
-    return column.in_(values)
+    listed = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, orjson.dumps(list(values)).decode(), type_=String()))
+    )
+    return column.in_(listed)
 
 
 def upsert(

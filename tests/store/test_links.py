@@ -73,6 +73,17 @@ def test_find_links_returns_only_linked_ids_keyed_by_external_id(store: Store) -
     assert store.find_links("products", "erp", ["E1"]) == {}
 
 
+def test_lookups_match_ids_exactly_whatever_characters_they_hold(store: Store) -> None:
+    # the id list travels as one bound parameter (a JSON array on SQLite, an array on PostgreSQL)
+    odd = ['E "1"', "E'2", "E,3", "Ê 4 名", "E\\5", "[6]", "7"]
+    store.save_links([customer(f"c-{n}", erp=ext) for n, ext in enumerate(odd)])
+    found = store.find_links("customers", "erp", [*odd, "E", "6", "E 1"])
+    assert {ext: link.canonical_id for ext, link in found.items()} == {
+        ext: f"c-{n}" for n, ext in enumerate(odd)
+    }
+    assert set(store.native_hashes("customers", "erp", odd[:3])) == set(odd[:3])
+
+
 def test_saving_again_updates_snapshot_and_merges_external_ids(store: Store) -> None:
     store.save_links([customer("c-1", erp="E1")])
     updated = customer("c-1", crm="C1", name="renamed")
