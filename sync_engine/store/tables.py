@@ -55,7 +55,9 @@ class LinkId(Base):
     __tablename__ = "link_ids"
     __table_args__ = (
         PrimaryKeyConstraint("flow", "system", "external_id", name="pk_link_ids"),
-        UniqueConstraint("flow", "system", "canonical_id", name="uq_link_ids_flow_system_canonical"),
+        # one id per system and link; canonical id second, so the same index finds all ids of a batch of
+        # links (find/get/iter) and serves the cascading delete (random keys: each index costs writes)
+        UniqueConstraint("flow", "canonical_id", "system", name="uq_link_ids_flow_canonical_system"),
         ForeignKeyConstraint(
             ["flow", "canonical_id"],
             ["links.flow", "links.canonical_id"],
@@ -65,8 +67,6 @@ class LinkId(Base):
         # reference lookups go by entity across flows, in both directions
         Index("ix_link_ids_entity_system_external", "entity", "system", "external_id"),
         Index("ix_link_ids_entity_system_canonical", "entity", "system", "canonical_id"),
-        # all ids of a batch of links (find/get/iter) and the cascading delete
-        Index("ix_link_ids_flow_canonical", "flow", "canonical_id"),
     )
 
     flow: Mapped[str] = mapped_column(String(100))

@@ -7,6 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from sync_engine.identity import record_hash
 from sync_engine.store import Store, StoreError
@@ -38,7 +39,7 @@ def test_upgrade_creates_every_table_on_an_empty_database(blank_store: Store) ->
     blank_store.upgrade()
 
     assert tables_of(blank_store) == STATE_TABLES | {VERSION_TABLE}
-    assert blank_store.current_revision() == head_revision() == "0003_native_hashes"
+    assert blank_store.current_revision() == head_revision() == "0004_link_ids_canonical_first"
 
 
 def test_downgrade_to_base_drops_every_table_and_upgrade_recreates_them(store: Store) -> None:
@@ -150,3 +151,39 @@ def test_0002_rewrites_snapshot_numbers_in_their_canonical_text_and_keeps_cursor
     assert link.hash == record_hash(link.snapshot)
     cursor = blank_store.get_cursor("orders", "erp")
     assert cursor is not None and (cursor.record_id, cursor.read_at) == ("7", None)
+
+
+def test_0004_keeps_every_link_id_and_the_one_id_per_system_rule(blank_store: Store) -> None:
+    blank_store.upgrade("0003_native_hashes")
+    with blank_store.transaction() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO links (flow, canonical_id, entity, hash, meta) "
+                "VALUES ('customers', 'c1', 'customer', 'h', '{}')"
+            )
+        )
+        for system, ext, digest in (("erp", "E1", "n1"), ("crm", "K1", None)):
+            conn.execute(
+                text(
+                    "INSERT INTO link_ids (flow, entity, system, external_id, canonical_id, native_hash) "
+                    "VALUES ('customers', 'customer', :s, :e, 'c1', :h)"
+                ),
+                {"s": system, "e": ext, "h": digest},
+            )
+
+    blank_store.upgrade()
+
+    [link] = blank_store.find_links("customers", "erp", ["E1"]).values()
+    assert link.external_ids == {"erp": "E1", "crm": "K1"}
+    assert blank_store.native_hashes("customers", "erp", ["E1"]) == {"E1": ("c1", "n1")}
+    with pytest.raises(IntegrityError), blank_store.transaction() as conn:  # still one erp id per link
+        conn.execute(
+            text(
+                "INSERT INTO link_ids (flow, entity, system, external_id, canonical_id) "
+                "VALUES ('customers', 'customer', 'erp', 'E2', 'c1')"
+            )
+        )
+    blank_store.delete_links("customers", ["c1"])
+    assert blank_store.find_links("customers", "crm", ["K1"]) == {}
+    blank_store.downgrade("0003_native_hashes")
+    blank_store.upgrade()
