@@ -74,17 +74,12 @@ def decimal_text(value: Decimal) -> str:
     ``2.00``); merging, hashing and echo suppression compare this text, so equal values must give
     equal text. Plain notation, never exponents (``1E+2`` is ``"100"``); negative zero is ``"0"``.
     """
-    sign, digits, exponent = value.as_tuple()
-    if not any(digits):
-        return "0"
-    # Strip trailing fractional zeros by hand: Decimal.normalize() would round to the context's
-    # 28 digits, and a canonical form must never change a value.
-    kept = list(digits)
-    assert isinstance(exponent, int)  # finite: the model refuses inf and nan
-    while exponent < 0 and kept[-1] == 0:
-        kept.pop()
-        exponent += 1
-    return format(Decimal((sign, tuple(kept), exponent)), "f")
+    # Trailing fractional zeros go from the exact text: Decimal.normalize() would round to the
+    # context's 28 digits, and a canonical form must never change a value.
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("0", "-0") else text
 
 
 CanonicalDecimal = Annotated[
