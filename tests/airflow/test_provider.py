@@ -2,7 +2,8 @@
 
 The Test button is pressed the way the Airflow UI presses it: ``POST /api/v2/connections/test`` on
 Airflow's own api-server app (in process, the real simple auth manager and metadata database),
-against a real Tryton and a real BottleCRM.
+against a real Tryton, BottleCRM and SuiteCRM, and against the strict SAP, Odoo and Salesforce
+emulators on local ports.
 """
 
 from __future__ import annotations
@@ -191,3 +192,131 @@ def test_the_generic_hook_opens_the_connector_of_the_connections_type(
     with hook.get_conn() as connector:
         assert connector.name == "memory" and connector.settings.host == "erp"
     assert hook.test_connection() == (True, "Connected to memory at erp: read 0 customer record(s)")
+
+
+# -- products that cannot run here: the Test button against their strict emulators, over sockets --
+
+
+@pytest.fixture
+def sap_server() -> Iterator[Any]:
+    from tests.emulators.sap import SapEmulator
+    from tests.sap.conftest import contracts_dir
+
+    with SapEmulator(contracts_dir()) as emulator:
+        yield emulator
+
+
+def _sap_fields(sap: Any, password: str) -> dict[str, Any]:
+    return {
+        "conn_type": "sap_s4hana",
+        "host": "127.0.0.1",
+        "port": sap.port,
+        "login": sap.user,
+        "password": password,
+        "extra": json.dumps({"scheme": "http", "sap_client": "100"}),
+    }
+
+
+def test_the_test_button_reaches_the_sap_emulator(press_test: Any, sap_server: Any) -> None:
+    answer = press_test(_sap_fields(sap_server, sap_server.password))
+    assert answer["status"] is True, answer
+    assert answer["message"].startswith("Connected to sap_s4hana at 127.0.0.1: read "), answer
+
+
+def test_the_test_button_says_sap_refused_a_wrong_password_without_showing_it(
+    press_test: Any, sap_server: Any
+) -> None:
+    wrong = "Wr0ng-sap-password"
+    answer = press_test(_sap_fields(sap_server, wrong))
+    assert answer["status"] is False, answer
+    assert "failed (HTTP 401); check the connection's user/password" in answer["message"], answer
+    assert wrong not in answer["message"]
+
+
+@pytest.fixture
+def odoo_server() -> Iterator[Any]:
+    from tests.emulators.odoo import OdooEmulator
+    from tests.odoo.conftest import contract_note
+
+    contract_note()
+    emulator = OdooEmulator(version=19).start()
+    yield emulator
+    emulator.stop()
+
+
+def _odoo_fields(odoo: Any, key: str) -> dict[str, Any]:
+    return {
+        "conn_type": "odoo",
+        "host": "127.0.0.1",
+        "port": odoo.port,
+        "login": odoo.login,
+        "password": key,
+        "schema": odoo.database,
+        "extra": json.dumps({"scheme": "http", "transport": "json2"}),
+    }
+
+
+def test_the_test_button_reaches_the_odoo_emulator(press_test: Any, odoo_server: Any) -> None:
+    answer = press_test(_odoo_fields(odoo_server, odoo_server.add_api_key()))
+    assert answer["status"] is True, answer
+    assert answer["message"].startswith("Connected to odoo at 127.0.0.1: read "), answer
+
+
+def test_the_test_button_says_odoo_refused_a_bad_api_key_without_showing_it(
+    press_test: Any, odoo_server: Any
+) -> None:
+    bad = "0123456789abcdef0123456789abcdef01234567"
+    answer = press_test(_odoo_fields(odoo_server, bad))
+    assert answer["status"] is False, answer
+    assert "the server refused the credentials" in answer["message"], answer
+    assert bad not in answer["message"]
+
+
+@pytest.fixture
+def salesforce_org(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The emulated org on a local port. simple-salesforce always speaks https to the org's host; the
+    connector's client is given a session whose route sends the same requests there over plain HTTP."""
+    from connectors.salesforce.client import SalesforceClient
+    from tests.emulators.salesforce import OrgShape, SalesforceEmulator
+    from tests.emulators.salesforce.server import LocalRoute, http_session, serving
+    from tests.salesforce.conftest import CLIENT_ID, CLIENT_SECRET, require_contract
+
+    require_contract()
+    emulator = SalesforceEmulator(OrgShape())
+    emulator.clients[CLIENT_ID] = CLIENT_SECRET
+    with serving(emulator) as url:
+        opened = SalesforceClient.__init__
+
+        def routed(self: Any, settings: Any, session: Any = None) -> None:
+            opened(self, settings, session or http_session(LocalRoute(url)))
+
+        monkeypatch.setattr(SalesforceClient, "__init__", routed)
+        yield emulator, CLIENT_ID, CLIENT_SECRET
+
+
+def _salesforce_fields(client_id: str, secret: str) -> dict[str, Any]:
+    return {
+        "conn_type": "salesforce",
+        "host": "synchub-test.my.salesforce.com",
+        "login": client_id,
+        "password": secret,
+        "extra": json.dumps({"currency": "EUR"}),
+    }
+
+
+def test_the_test_button_reaches_the_salesforce_emulator(press_test: Any, salesforce_org: Any) -> None:
+    _, client_id, secret = salesforce_org
+    answer = press_test(_salesforce_fields(client_id, secret))
+    assert answer["status"] is True, answer
+    assert answer["message"].startswith("Connected to salesforce at synchub-test.my.salesforce.com: read ")
+
+
+def test_the_test_button_says_salesforce_refused_a_wrong_secret_without_showing_it(
+    press_test: Any, salesforce_org: Any
+) -> None:
+    _, client_id, _ = salesforce_org
+    wrong = "not-the-client-secret"
+    answer = press_test(_salesforce_fields(client_id, wrong))
+    assert answer["status"] is False, answer
+    assert "invalid client credentials; check the connected app's client id" in answer["message"], answer
+    assert wrong not in answer["message"]
