@@ -503,6 +503,8 @@ def _result(
             actions[role], patches[role] = ("delete" if now is not None else "none"), {}
         elif now is None:
             actions[role], patches[role] = "create", dict(want)
+        elif now is want or now == want:  # the side already holds it (the source of a one-way flow)
+            actions[role], patches[role] = "none", {}
         else:
             patch = {
                 name: value for name, value in want.items() if not values_equal(name, now.get(name), value)

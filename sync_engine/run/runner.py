@@ -28,6 +28,7 @@ from sync_engine.run import conflicts, dead_letters, reading, resolutions
 from sync_engine.run.context import Progress, RunContext, RunLedger, StepHook
 from sync_engine.run.deciding import Unwritable, decide, requests_for
 from sync_engine.run.flushing import Flusher
+from sync_engine.run.garbage import fewer_collections
 from sync_engine.run.items import Item
 from sync_engine.run.pairing import Duplicate, Pair, Spool, pair_with
 from sync_engine.run.sides import OTHER, ReferenceLookup, Side
@@ -112,7 +113,7 @@ class FlowRunner:
         ctx = RunContext(
             flow, self.store, self.sides, self.policy, self.retry, report, dry_run, self.hook, self.progress
         )
-        with self.store.lock_flow(flow.name):
+        with self.store.lock_flow(flow.name), fewer_collections():
             if not dry_run:
                 report.run_id = self.store.start_run(flow.name, dry_run=False)
             log.info("flow %s: run %s started (%s -> %s%s)", flow.name, report.run_id or "-", flow.erp,
