@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, delete, func, select, u
 from sync_engine.store.base import PlannerStatistics, StoreBase
 from sync_engine.store.errors import StoreError
 from sync_engine.store.records import LinkRecord
-from sync_engine.store.sql import among, chunked, unique, upsert
+from sync_engine.store.sql import among, chunked, execute_many, insert_many, unique, upsert
 from sync_engine.store.tables import LINK_IDS, LINKS
 
 _LINK_COLUMNS = (
@@ -45,7 +45,7 @@ def _attach_external_ids(conn: Connection, flow: str, records: dict[str, LinkRec
             select(LINK_IDS.c.canonical_id, LINK_IDS.c.system, LINK_IDS.c.external_id).where(
                 LINK_IDS.c.flow == flow, among(conn, LINK_IDS.c.canonical_id, batch)
             )
-        )
+        ).all()
         for canonical_id, system, external_id in rows:
             records[canonical_id].external_ids[system] = external_id
 
@@ -92,7 +92,7 @@ class LinkStore(StoreBase):
                     select(*_LINK_COLUMNS).where(
                         LINKS.c.flow == flow, among(conn, LINKS.c.canonical_id, batch)
                     )
-                )
+                ).all()
                 records = {row.canonical_id: _record(row) for row in rows}
                 _attach_external_ids(conn, flow, records)
                 found.update(records)
@@ -110,7 +110,7 @@ class LinkStore(StoreBase):
                 query = query.where(LINKS.c.canonical_id > after)
             query = query.order_by(LINKS.c.canonical_id).limit(batch_size)
             with self.transaction() as conn:
-                records = {row.canonical_id: _record(row) for row in conn.execute(query)}
+                records = {row.canonical_id: _record(row) for row in conn.execute(query).all()}
                 _attach_external_ids(conn, flow, records)
             yield from records.values()
             if len(records) < batch_size:
@@ -125,7 +125,7 @@ class LinkStore(StoreBase):
             if after is not None:
                 query = query.where(LINK_IDS.c.external_id > after)
             with self.transaction() as conn:
-                ids = list(conn.execute(query.order_by(LINK_IDS.c.external_id).limit(batch_size)).scalars())
+                ids = conn.execute(query.order_by(LINK_IDS.c.external_id).limit(batch_size)).scalars().all()
             yield from ids
             if len(ids) < batch_size:
                 return
@@ -144,7 +144,7 @@ class LinkStore(StoreBase):
                         LINK_IDS.c.system == system,
                         among(conn, LINK_IDS.c.external_id, batch),
                     )
-                )
+                ).all()
                 found.update((ext, (cid, digest)) for ext, cid, digest in rows)
         return found
 
@@ -225,7 +225,7 @@ class LinkStore(StoreBase):
                     .where(LINK_IDS.c.entity == entity, LINK_IDS.c.system == system)
                     .where(among(conn, key_col, batch))
                     .order_by(LINK_IDS.c.flow)
-                )
+                ).all()
                 for key, value in rows:
                     found.setdefault(key, value)
         return found
@@ -243,7 +243,8 @@ _SET_NATIVE_HASH = (
 
 
 def _update_native_hashes(conn: Connection, flow: str, system: str, hashes: dict[str, str | None]) -> None:
-    conn.execute(_SET_NATIVE_HASH, [{"f": flow, "s": system, "e": ext, "h": h} for ext, h in hashes.items()])
+    rows = [{"f": flow, "s": system, "e": ext, "h": h} for ext, h in hashes.items()]
+    execute_many(conn, ("set_native_hash",), lambda: _SET_NATIVE_HASH, rows)
 
 
 def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
@@ -276,8 +277,10 @@ def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
             *same_system
         )
         # two lookups, not one OR: each then walks its own unique index instead of the (flow, system) range
-        by_external = conn.execute(pair.where(among(conn, LINK_IDS.c.external_id, list(claims))))
-        by_canonical = conn.execute(pair.where(among(conn, LINK_IDS.c.canonical_id, list(canonical_ids))))
+        by_external = conn.execute(pair.where(among(conn, LINK_IDS.c.external_id, list(claims)))).all()
+        by_canonical = conn.execute(
+            pair.where(among(conn, LINK_IDS.c.canonical_id, list(canonical_ids)))
+        ).all()
         existing = {(ext, cid): digest for ext, cid, digest in [*by_external, *by_canonical]}
         kept = {(ext, cid) for ext, cid in existing if ext in claims and claims[ext][0] == cid}
         stale = [ext for ext, cid in existing if (ext, cid) not in kept]
@@ -295,8 +298,7 @@ def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
             for ext, (cid, entity) in claims.items()
             if (ext, cid) not in kept
         ]
-        if new_rows:
-            conn.execute(LINK_IDS.insert(), new_rows)
+        insert_many(conn, LINK_IDS, new_rows)
         changed = {
             ext: digest
             for ext, digest in remember.items()

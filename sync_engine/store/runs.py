@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, select, update
 from sync_engine.store.base import StoreBase, utcnow
 from sync_engine.store.errors import StoreError
 from sync_engine.store.records import AuditEntry, RunRecord
-from sync_engine.store.sql import chunked, require
+from sync_engine.store.sql import chunked, insert_many, require
 from sync_engine.store.tables import AUDIT_LOG, RUNS
 
 RUN_OUTCOMES = ("success", "partial", "failed")
@@ -85,7 +85,7 @@ class RunStore(StoreBase):
                     }
                     for e in batch
                 ]
-                conn.execute(AUDIT_LOG.insert(), rows)
+                insert_many(conn, AUDIT_LOG, rows)
 
     def list_audit(
         self, *, run_id: int | None = None, flow: str | None = None, limit: int = 100

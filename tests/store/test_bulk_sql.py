@@ -1,0 +1,73 @@
+"""The bulk write path (``execute_many``) stores exactly what a Core insert stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import StatementError
+
+from sync_engine.store import Store
+from sync_engine.store.sql import insert_many, upsert
+from sync_engine.store.tables import AUDIT_LOG, LINKS
+
+AT = datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=9)))
+
+
+def _audit(external_id: str, after: object) -> dict[str, object]:
+    return {
+        "run_id": None,
+        "flow": "customers",
+        "system": "crm",
+        "entity": "customer",
+        "external_id": external_id,
+        "op": "create",
+        "before": None,
+        "after": after,
+        "at": AT,
+    }
+
+
+def _raw(store: Store, table: str, order: str) -> list[tuple[object, ...]]:
+    """Rows as the database holds them: the text, not what SQLAlchemy makes of it."""
+    with store.transaction() as conn:
+        return [tuple(row) for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}"))]
+
+
+@pytest.mark.parametrize(
+    "after",
+    [None, {}, {"name": "Müller 名", "n": "2.50", "tags": ["a", None]}, [1, "two"]],
+    ids=["sql-null", "empty", "nested", "list"],
+)
+def test_bulk_insert_stores_the_same_as_a_core_insert(store: Store, after: object) -> None:
+    with store.transaction() as conn:
+        conn.execute(AUDIT_LOG.insert(), [_audit("core", after)])
+        insert_many(conn, AUDIT_LOG, [_audit("bulk", after)])
+    core, bulk = _raw(store, "audit_log", "id")
+    assert core[0] + 1 == bulk[0]
+    assert core[1:5] == bulk[1:5] == (None, "customers", "crm", "customer")
+    assert core[6:] == bulk[6:]  # op, before (SQL NULL), after (JSON text), at (UTC)
+    assert bulk[5] == "bulk"
+    with store.transaction() as conn:
+        back = conn.execute(select(AUDIT_LOG.c.before, AUDIT_LOG.c.after, AUDIT_LOG.c.at)).all()
+    assert back[1] == (None, after, AT.astimezone(UTC))
+
+
+def test_bulk_upsert_inserts_then_overwrites_only_the_update_columns(store: Store) -> None:
+    row = {"flow": "f", "canonical_id": "c-1", "entity": "customer", "snapshot": {"a": 1}, "hash": "h1",
+           "synced_at": AT, "meta": {}}  # fmt: skip
+    with store.transaction() as conn:
+        upsert(conn, LINKS, [row], keys=("flow", "canonical_id"), update=("snapshot", "hash"))
+        changed = {**row, "entity": "ignored", "snapshot": None, "hash": "h2"}
+        upsert(conn, LINKS, [changed], keys=("flow", "canonical_id"), update=("snapshot", "hash"))
+    with store.transaction() as conn:
+        got = conn.execute(select(LINKS)).one()
+    assert (got.entity, got.snapshot, got.hash, got.synced_at) == ("customer", None, "h2", AT.astimezone(UTC))
+
+
+def test_bulk_insert_refuses_a_naive_timestamp_and_writes_nothing(store: Store) -> None:
+    with pytest.raises(StatementError, match="has no timezone"), store.transaction() as conn:
+        naive = {**_audit("naive", None), "at": datetime(2026, 1, 1)}
+        insert_many(conn, AUDIT_LOG, [_audit("ok", None), naive])
+    assert _raw(store, "audit_log", "id") == []
