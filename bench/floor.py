@@ -25,6 +25,7 @@ from connectors.base import WriteRequest
 from sync_engine.identity import record_hash
 from sync_engine.model import Customer
 from sync_engine.run.pairing import canonical_id_for
+from sync_engine.store.database import SQLITE_CHECKPOINT_PAGES
 
 BATCH = 200
 
@@ -39,6 +40,7 @@ def initial(erp: Any, crm: Any, database: str, page_size: int = 500) -> float:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA cache_size=-65536")
+    db.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")  # as the engine's store
     started = time.perf_counter()
     for page in erp.read_changes("customer", None, page_size=page_size):
         done = []
