@@ -115,7 +115,10 @@ def _native_hashes(item: Item, link: LinkRecord) -> dict[str, str | None]:
         if ch.native is None or ch.deleted:
             continue
         written = ch.side.role in item.requests or ch.side.role in item.settle
-        hashes[ch.side.system] = None if written else ch.side.native_hash(ch.native)
+        if written:
+            hashes[ch.side.system] = None
+        else:
+            hashes[ch.side.system] = ch.native_hash or ch.side.native_hash(ch.native)
     return hashes
 
 

@@ -232,7 +232,7 @@ def prepare(ctx: RunContext, ledger: RunLedger, side: Side, records: list[Native
                     links[rec.id] = link
     unchanged: list[str] = []
     changes = side.prepare(
-        records, links, ctx.report, lambda rej: dead_letters.reject(ctx, ledger, rej), unchanged
+        records, links, ctx.report, lambda rej: dead_letters.reject(ctx, ledger, rej), unchanged, hashes
     )
     if unchanged and not ctx.dry_run:
         ctx.store.set_native_hashes(flow, side.system, {ext: hashes[ext] for ext in unchanged})

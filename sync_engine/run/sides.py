@@ -72,6 +72,8 @@ class Change:
     link: LinkRecord | None = None
     hash: str | None = None
     native: dict[str, Any] | None = None
+    native_hash: str | None = None
+    """:meth:`Side.native_hash` of ``native``, computed once when the page was read."""
     echoed: frozenset[str] = frozenset()
     """Fields whose value is what this side saved of our last write (``meta.as_saved``): shown here
     as the snapshot's value, so a system's own rendering of a value is not taken for a change."""
@@ -167,9 +169,10 @@ class Side:
         report: RunReport,
         reject: Callable[[Rejection], None],
         unchanged: list[str] | None = None,
+        native_hashes: dict[str, str] | None = None,
     ) -> list[Change]:
         """Changes among ``records``; unchanged ones (equal to their link's snapshot) are dropped, their
-        ids appended to ``unchanged``."""
+        ids appended to ``unchanged``. ``native_hashes``: the records' :meth:`native_hash`, if known."""
         out: list[Change] = []
         counts = report.sides[self.role]
         mapped_ok: list[tuple[NativeRecord, LinkRecord | None, dict[str, Any]]] = []
@@ -234,6 +237,7 @@ class Side:
                         link=link,
                         hash=digest,
                         native=rec.data,
+                        native_hash=native_hashes.get(rec.id) if native_hashes else None,
                         echoed=echoed,
                         unstored=unstored,
                     )
