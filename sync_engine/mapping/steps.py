@@ -173,36 +173,58 @@ def _fuse(simple: list[tuple[Any, ...]]) -> StepFn | None:
             getter = compile_getter(".".join(src)) if isinstance(src, tuple) else src
             out_key = dst[0] if len(dst) == 1 else None
             general.append((getter, conv, default, out_key, compile_setter(".".join(dst))))
-    copy_rows, in_rows, out_rows = tuple(copies), tuple(copies_in), tuple(copies_out)
-    conv_rows, general_rows = tuple(key_convs), tuple(general)
+    return _generate(copies, copies_in, copies_out, key_convs, general)
 
-    def fused(src: Record, out: Record, ctx: MappingContext | None, root: Record) -> None:
-        get = src.get
-        for key, out_key in copy_rows:
-            out[out_key] = get(key)
-        for a, b, out_key in in_rows:
-            inner = get(a)
-            out[out_key] = None if inner is None else inner.get(b)
-        for key, a, b in out_rows:
-            dest = out.get(a)
-            if dest is None:
-                dest = out[a] = {}
-            dest[b] = get(key)
-        for key, conv, default, out_key in conv_rows:
-            value = get(key)
-            out[out_key] = default if value is None else conv(value)
-        for getter, conv_or_none, default, out_key, setter in general_rows:
-            value = getter(src)
-            if value is None:
-                value = default
-            elif conv_or_none is not None:
-                value = conv_or_none(value)
-            if out_key is None:
-                setter(out, value)
-            else:
-                out[out_key] = value
 
+def _generate(
+    copies: list[tuple[str, str]],
+    copies_in: list[tuple[str, str, str]],
+    copies_out: list[tuple[str, str, str]],
+    key_convs: list[tuple[str, Convert, Any, str]],
+    general: list[tuple[Getter, Convert | None, Any, str | None, Setter]],
+) -> StepFn:
+    """The fused closure as straight-line Python, one statement per rule with its keys as literals:
+    no tuple unpacking or loop per field (a third of the mapping's cost). Keys are written with
+    ``repr`` of a ``str``, so mapping text can never become code; converters and defaults are passed
+    in by name."""
+    scope: dict[str, Any] = {}
+    body = ["    get = src.get"]
+    for key, out_key in copies:
+        body.append(f"    out[{_literal(out_key)}] = get({_literal(key)})")
+    for a, b, out_key in copies_in:
+        body.append(f"    inner = get({_literal(a)})")
+        body.append(f"    out[{_literal(out_key)}] = None if inner is None else inner.get({_literal(b)})")
+    for key, a, b in copies_out:
+        body.append(f"    dest = out.get({_literal(a)})")
+        body.append("    if dest is None:")
+        body.append(f"        dest = out[{_literal(a)}] = {{}}")
+        body.append(f"    dest[{_literal(b)}] = get({_literal(key)})")
+    for n, (key, conv, default, out_key) in enumerate(key_convs):
+        scope[f"conv{n}"], scope[f"default{n}"] = conv, default
+        body.append(f"    value = get({_literal(key)})")
+        body.append(f"    out[{_literal(out_key)}] = default{n} if value is None else conv{n}(value)")
+    for n, (getter, conv_or_none, default, out_key, setter) in enumerate(general):
+        scope[f"getter{n}"], scope[f"gdefault{n}"], scope[f"setter{n}"] = getter, default, setter
+        body.append(f"    value = getter{n}(src)")
+        body.append("    if value is None:")
+        body.append(f"        value = gdefault{n}")
+        if conv_or_none is not None:
+            scope[f"gconv{n}"] = conv_or_none
+            body.append("    else:")
+            body.append(f"        value = gconv{n}(value)")
+        body.append(
+            f"    out[{_literal(out_key)}] = value" if out_key is not None else f"    setter{n}(out, value)"
+        )
+    source = "def fused(src, out, ctx, root):\n" + "\n".join(body) + "\n"
+    exec(compile(source, "<fused mapping rules>", "exec"), scope)  # keys are repr() literals: no code
+    fused: StepFn = scope["fused"]
     return fused
+
+
+def _literal(key: str) -> str:
+    if type(key) is not str:
+        raise TypeError(f"a mapping path key must be text, not {type(key).__name__}")
+    return repr(key)
 
 
 def item_list_step(child: Direction, get: Getter, put: Setter, target: str, native: str) -> StepFn:

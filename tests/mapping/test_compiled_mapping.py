@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -253,3 +254,20 @@ def test_explain_reports_every_failing_field_and_keeps_the_rest() -> None:
     assert set(failed) == {"status", "valid_until"}
     assert record["number"] == "AN-7"
     assert next(t.canonical for t in traces if t.canonical.startswith("lines[1]")) == "lines[1].product_id"
+
+
+def test_native_names_with_quotes_and_code_like_text_are_plain_keys_in_both_directions() -> None:
+    # the simple rules run as generated straight-line code: a key must stay data, whatever it holds
+    odd = "x'); raise SystemExit(3); ('"
+    mapping = mapping_from(
+        "entity: customer\n"
+        "fields:\n"
+        f"  name: {json.dumps(odd)}\n"
+        '  legal_form: "k\\"ey\\\\n.inner"\n'
+        '  tax_id: "new\\nline"\n',
+        "customer",
+    )
+    native = {odd: "Acme", 'k"ey\\n': {"inner": "GmbH"}, "new\nline": "DE1"}
+    canonical = mapping.to_canonical(native)
+    assert (canonical["name"], canonical["legal_form"], canonical["tax_id"]) == ("Acme", "GmbH", "DE1")
+    assert mapping.to_native(canonical) == native
