@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -78,9 +78,53 @@ def upsert(
 
 
 def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) in one executemany."""
-    if rows:
+    """Insert ``rows`` (dicts with the same keys): one executemany, or one COPY on PostgreSQL."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, rows)
+    else:
         execute_many(conn, ("insert", table.name), table.insert, rows)
+
+
+def _copy(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """``COPY ... FROM STDIN`` on the connection's own transaction: PostgreSQL's bulk load, rows
+    streamed by psycopg, values converted by the columns' bind processors as Core would."""
+    dialect = conn.dialect
+    names = tuple(rows[0])
+    columns = [table.c[name] for name in names]
+    prepare = dialect.identifier_preparer
+    sql = (
+        f"COPY {prepare.format_table(table)} ({', '.join(prepare.format_column(c) for c in columns)}) "
+        "FROM STDIN"
+    )
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    values = _columns(sql, rows, names, processors)
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    try:
+        with dbapi.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in zip(*values, strict=True):
+                copy.write_row(row)
+    except dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error) from error
+
+
+def _columns(
+    sql: str,
+    rows: Sequence[dict[str, Any]],
+    names: Sequence[str],
+    processors: Sequence[Callable[[Any], Any] | None],
+) -> list[list[Any]]:
+    """The rows' values column by column, each through its column's bind processor."""
+    values = []
+    for name, process in zip(names, processors, strict=True):
+        column = [row[name] for row in rows]
+        try:
+            values.append(column if process is None else list(map(process, column)))
+        except Exception as error:  # as Core reports a value its type refuses
+            raise StatementError(f"({type(error).__name__}) {error}", sql, None, error) from error
+    return values
 
 
 # (dialect, statement key, column keys) -> SQL text, its parameters' names in order, their processors
@@ -114,13 +158,7 @@ def execute_many(
         processors = tuple(kind.bind_processor(dialect) for kind in types)
         prepared = _PREPARED[cache_key] = (str(compiled), names, processors)
     sql, names, processors = prepared
-    values = []
-    for name, process in zip(names, processors, strict=True):
-        column = [row[name] for row in rows]
-        try:
-            values.append(column if process is None else list(map(process, column)))
-        except Exception as error:  # as Core reports a value its type refuses
-            raise StatementError(f"({type(error).__name__}) {error}", sql, None, error) from error
+    values = _columns(sql, rows, names, processors)
     conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
 
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from sync_engine.store import Store
 from sync_engine.store.sql import insert_many, upsert
-from sync_engine.store.tables import AUDIT_LOG, LINKS
+from sync_engine.store.tables import AUDIT_LOG, LINK_IDS, LINKS
 
 AT = datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=9)))
 
@@ -71,3 +71,16 @@ def test_bulk_insert_refuses_a_naive_timestamp_and_writes_nothing(store: Store) 
         naive = {**_audit("naive", None), "at": datetime(2026, 1, 1)}
         insert_many(conn, AUDIT_LOG, [_audit("ok", None), naive])
     assert _raw(store, "audit_log", "id") == []
+
+
+def test_a_bulk_insert_that_breaks_a_constraint_is_sqlalchemys_integrity_error_and_rolls_back(
+    store: Store,
+) -> None:
+    link = {"flow": "f", "canonical_id": "c-1", "entity": "customer", "snapshot": None, "hash": None,
+            "synced_at": AT, "meta": {}}  # fmt: skip
+    one = {"flow": "f", "entity": "customer", "system": "erp", "external_id": "E1", "canonical_id": "c-1",
+           "native_hash": None}  # fmt: skip
+    with pytest.raises(IntegrityError), store.transaction() as conn:  # SQLite executemany, PostgreSQL COPY
+        insert_many(conn, LINKS, [link])
+        insert_many(conn, LINK_IDS, [one, {**one, "native_hash": "again"}])
+    assert _raw(store, "links", "canonical_id") == []
