@@ -138,6 +138,7 @@ class FlowRunner:
             log.info("flow %s: run %s %s", flow.name, report.run_id or "-", report.summary())
             if report.run_id is not None:
                 self.store.finish_run(report.run_id, status=status, counts=report.counts())
+                self.store.checkpoint()
         return report
 
 

@@ -81,7 +81,7 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     """Insert ``rows`` (dicts with the same keys): one executemany, or one COPY on PostgreSQL."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":  # psycopg 3's copy()
         _copy(conn, table, rows)
     else:
         execute_many(conn, ("insert", table.name), table.insert, rows)

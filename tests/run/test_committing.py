@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from connectors.memory.faults import RecordFault
 from sync_engine.run.committing import commit
 from sync_engine.run.context import RunLedger
@@ -11,6 +13,7 @@ from sync_engine.run.settling import settle
 from sync_engine.run.writing import write_items
 from tests.memory_samples import native_customer as customer
 from tests.run.conftest import FAST, World
+from tests.sqlite_files import links_in_file_alone
 
 
 def decided(world: World, ctx, name: str):
@@ -61,3 +64,11 @@ def test_a_refused_write_is_a_dead_letter_and_leaves_no_snapshot(world: World) -
     assert (letter.stage, letter.system, letter.field) == ("write", "crm", "company")
     assert letter.payload["sources"][0]["id"] == erp_id and letter.payload["sources"][0]["hash"]
     assert ("erp", erp_id) in ledger.failed and ctx.report.dead_letters == 1
+
+
+def test_a_run_leaves_what_it_wrote_in_the_database_file_not_only_in_its_log(
+    world: World, tmp_path: Path
+) -> None:
+    world.erp.put("customer", None, customer("Checkpoint GmbH", "DE-CP-1"))
+    assert world.run().sides["crm"].created == 1
+    assert links_in_file_alone(tmp_path / "state.db", tmp_path / "copy.db") == 1
