@@ -63,7 +63,30 @@ def test_bulk_upsert_inserts_then_overwrites_only_the_update_columns(store: Stor
         upsert(conn, LINKS, [changed], keys=("flow", "canonical_id"), update=("snapshot", "hash"))
     with store.transaction() as conn:
         got = conn.execute(select(LINKS)).one()
+        sql_null = conn.execute(text("SELECT count(*) FROM links WHERE snapshot IS NULL")).scalar()
     assert (got.entity, got.snapshot, got.hash, got.synced_at) == ("customer", None, "h2", AT.astimezone(UTC))
+    assert sql_null == 1  # None is SQL NULL, not the JSON text null
+
+
+def test_a_bulk_upsert_of_many_rows_keeps_each_rows_values_apart(store: Store) -> None:
+    rows = [
+        {"flow": "f", "canonical_id": f"c-{n}", "entity": "customer", "snapshot": {"n": n, "s": "é'\"{}"},
+         "hash": None if n % 2 else f"h{n}", "synced_at": AT + timedelta(seconds=n), "meta": {}}
+        for n in range(300)
+    ]  # fmt: skip
+    with store.transaction() as conn:
+        upsert(conn, LINKS, rows, keys=("flow", "canonical_id"), update=("snapshot", "hash"))
+        upsert(conn, LINKS, rows[:10], keys=("flow", "canonical_id"), update=("snapshot", "hash"))
+    with store.transaction() as conn:
+        got = {r.canonical_id: r for r in conn.execute(select(LINKS))}
+    assert len(got) == 300
+    for n in (0, 1, 150, 299):
+        row = got[f"c-{n}"]
+        assert (row.snapshot, row.hash, row.synced_at) == (
+            rows[n]["snapshot"],
+            rows[n]["hash"],
+            rows[n]["synced_at"],
+        )
 
 
 def test_bulk_insert_refuses_a_naive_timestamp_and_writes_nothing(store: Store) -> None:
