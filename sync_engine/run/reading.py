@@ -67,12 +67,15 @@ def read_side(
     ``state`` receives the cursor reached and whether ids were reconciled (committed by the runner).
     """
     flow, report = ctx.flow, ctx.report
+    saves_before = ledger.link_saves
+    # a snapshot's ids that were linked when their page was looked up (see _nothing_vanished)
+    linked_seen: set[str] | None = None if side.tracks_changes else set()
     retried: set[str] = set()
     if retries:
         ids = [ext_id for _, _, ext_id in retries]
         records = ctx.retry.call(lambda: side.connector.read_by_ids(flow.entity, ids))
         retried.update(r.id for r in records)
-        yield prepare(ctx, ledger, side, records)
+        yield prepare(ctx, ledger, side, records, linked_seen)
 
     stored = ctx.store.get_cursor(flow.name, side.system) if side.tracks_changes else None
     since = resume_point(stored, flow.overlap_seconds)
@@ -80,14 +83,14 @@ def read_side(
     reconcile = side.tracks_changes and (reconcile_deletes or _reconcile_due(ctx, side, state.started))
     overlap_seen: set[str] = set()
     seen_all: set[str] | None = set() if (not side.tracks_changes or reconcile) else None
-    for records in _pages(ctx, side, since):
+    for records in _pages(ctx, side, since, seen_all):
         report.sides[side.role].read += len(records)
         if not side.tracks_changes:  # a full snapshot: no cursor, no overlap to weed out
             assert seen_all is not None
             seen_all.update(rec.id for rec in records)
             snapshot = [rec for rec in records if rec.id not in retried] if retried else records
             ctx.progress(f"read {side.system}", len(records))
-            yield prepare(ctx, ledger, side, snapshot)
+            yield prepare(ctx, ledger, side, snapshot, linked_seen)
             continue
         fresh: list[NativeRecord] = []
         for rec in records:
@@ -124,6 +127,9 @@ def read_side(
             seen_all = set(ctx.retry.call(lambda: list(side.connector.list_ids(flow.entity))))
             log.info("flow %s: compared %d ids of %s with the links to find deletions", flow.name,
                      len(seen_all), side.system)  # fmt: skip
+    unsaved = ledger.link_saves == saves_before
+    if linked_seen is not None and unsaved and _nothing_vanished(ctx, side, linked_seen):
+        return
     if seen_all is not None and (reconcile or not side.tracks_changes):
         yield from _vanished(ctx, side, seen_all)
 
@@ -142,11 +148,17 @@ def _reconcile_due(ctx: RunContext, side: Side, at: datetime) -> bool:
     return last is None or at - last >= every
 
 
-def _pages(ctx: RunContext, side: Side, since: Cursor | None) -> Iterator[list[NativeRecord]]:
-    """The connector's pages, restarted after the last good page when a transient error strikes."""
+def _pages(
+    ctx: RunContext, side: Side, since: Cursor | None, taken: set[str] | None
+) -> Iterator[list[NativeRecord]]:
+    """The connector's pages, restarted after the last good page when a transient error strikes.
+
+    A snapshot has no cursor to resume from: it restarts from the beginning, and ``taken`` (the ids
+    the caller has taken so far) weeds out what was already read.
+    """
     attempts = 0
     resume = since
-    done_ids: set[str] = set()
+    restarted = False
     pages: Iterator[Page] | None = None
     while True:
         try:
@@ -163,16 +175,27 @@ def _pages(ctx: RunContext, side: Side, since: Cursor | None) -> Iterator[list[N
                 raise
             time.sleep(ctx.retry.pause(attempts, exc))
             pages = None
+            restarted = True
             continue
         if page is None:
             return
         attempts = 0
-        records = [r for r in page.records if r.id not in done_ids] if done_ids else page.records
-        yield records
+        if restarted and taken and not side.tracks_changes:
+            yield [r for r in page.records if r.id not in taken]
+        else:
+            yield page.records
         if page.cursor is not None:
             resume = page.cursor
-        elif not side.tracks_changes:
-            done_ids.update(r.id for r in page.records)
+
+
+def _nothing_vanished(ctx: RunContext, side: Side, linked_seen: set[str]) -> bool:
+    """Whether every id the side has in the links was seen, by counting instead of loading them all.
+
+    ``linked_seen`` holds the ids read that had a link when their page was looked up. While no links
+    were saved (a save may unbind ids), the linked ids now include all of them, so as many linked ids
+    as ``linked_seen`` means they are the same ids: none vanished. Otherwise the ids are compared.
+    """
+    return ctx.store.count_external_ids(ctx.flow.name, side.system) == len(linked_seen)
 
 
 def _vanished(ctx: RunContext, side: Side, seen: set[str]) -> Iterator[list[Change]]:
@@ -192,9 +215,16 @@ def _vanished(ctx: RunContext, side: Side, seen: set[str]) -> Iterator[list[Chan
             yield batch
 
 
-def prepare(ctx: RunContext, ledger: RunLedger, side: Side, records: list[NativeRecord]) -> list[Change]:
+def prepare(
+    ctx: RunContext,
+    ledger: RunLedger,
+    side: Side,
+    records: list[NativeRecord],
+    linked_seen: set[str] | None = None,
+) -> list[Change]:
     """Native records as changes: waiting ones left out, links found (by id, else by the SyncHub id
-    the system stores), mapped, validated, unchanged ones dropped."""
+    the system stores), mapped, validated, unchanged ones dropped. ``linked_seen`` receives the ids
+    of the records that have a link."""
     if ledger.waiting and records:
         records = _without_waiting(ctx, ledger, side, records)
     if not records:
@@ -204,6 +234,8 @@ def prepare(ctx: RunContext, ledger: RunLedger, side: Side, records: list[Native
         hashes = side.native_hashes(records)
     with ctx.report.timed("identify"):
         known = ctx.store.native_hashes(flow, side.system, list(hashes))
+    if linked_seen is not None:
+        linked_seen.update(known)
     if known:
         # Seen as it is now, and nothing pending for its link: nothing to map, validate or merge.
         same = {

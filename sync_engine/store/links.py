@@ -7,11 +7,22 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, select, update
+from sqlalchemy.sql import Executable
 
 from sync_engine.store.base import PlannerStatistics, StoreBase
 from sync_engine.store.errors import StoreError
 from sync_engine.store.records import LinkRecord
-from sync_engine.store.sql import among, chunked, execute_many, insert_many, unique, upsert
+from sync_engine.store.sql import (
+    among,
+    among_param,
+    among_value,
+    chunked,
+    execute_many,
+    insert_many,
+    select_rows,
+    unique,
+    upsert,
+)
 from sync_engine.store.tables import LINK_IDS, LINKS
 
 _LINK_COLUMNS = (
@@ -137,14 +148,17 @@ class LinkStore(StoreBase):
         """External id -> (canonical id, native hash) of these ids' links: ids and hashes only."""
         found: dict[str, tuple[str, str | None]] = {}
         with self.transaction() as conn:
+
+            def build() -> Executable:
+                return select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
+                    LINK_IDS.c.flow == bindparam("flow"),
+                    LINK_IDS.c.system == bindparam("system"),
+                    among_param(conn, LINK_IDS.c.external_id, "ids"),
+                )
+
             for batch in chunked(unique(external_ids)):
-                rows = conn.execute(
-                    select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
-                        LINK_IDS.c.flow == flow,
-                        LINK_IDS.c.system == system,
-                        among(conn, LINK_IDS.c.external_id, batch),
-                    )
-                ).all()
+                params = {"flow": flow, "system": system, "ids": among_value(conn, batch)}
+                rows = select_rows(conn, ("native_hashes",), build, params)
                 found.update((ext, (cid, digest)) for ext, cid, digest in rows)
         return found
 
@@ -155,6 +169,15 @@ class LinkStore(StoreBase):
         if hashes:
             with self._use(tx) as conn:
                 _update_native_hashes(conn, flow, system, hashes)
+
+    def count_external_ids(self, flow: str, system: str) -> int:
+        """How many ids ``system`` has in the links of ``flow``."""
+        with self.transaction() as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(LINK_IDS)
+                .where(LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
+            ).scalar_one()
 
     def count_links(self, flow: str) -> int:
         with self.transaction() as conn:

@@ -40,12 +40,23 @@ def among(conn: Connection, column: ColumnClause[str], values: Sequence[str]) ->
     """``column IN values`` with one parameter, not one per value, so the statement is compiled once
     and cached instead of rendered anew for every list (half the cost of a 500-id lookup): on
     PostgreSQL ``= ANY(array)``, on SQLite ``IN (SELECT value FROM json_each(json array))``."""
+    return among_param(conn, column, None, values)
+
+
+def among_param(
+    conn: Connection, column: ColumnClause[str], name: str | None, values: Sequence[str] | None = None
+) -> ColumnElement[bool]:
+    """:func:`among` with its one parameter named ``name``: pass its value as ``among_value(...)``."""
+    value = None if values is None else among_value(conn, values)
     if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String())))
-    listed = select(literal_column("value")).select_from(
-        func.json_each(bindparam(None, orjson.dumps(list(values)).decode(), type_=String()))
-    )
-    return column.in_(listed)
+        return column == any_(bindparam(name, value, type_=postgresql.ARRAY(String())))
+    array = bindparam(name, value, type_=String())
+    return column.in_(select(literal_column("value")).select_from(func.json_each(array)))
+
+
+def among_value(conn: Connection, values: Sequence[str]) -> Any:
+    """The value of an :func:`among_param` parameter: an array on PostgreSQL, a JSON array on SQLite."""
+    return list(values) if conn.dialect.name == "postgresql" else orjson.dumps(list(values)).decode()
 
 
 def upsert(
@@ -160,6 +171,32 @@ def execute_many(
     sql, names, processors = prepared
     values = _columns(sql, rows, names, processors)
     conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+
+
+def select_rows(
+    conn: Connection, key: tuple[Any, ...], build: Callable[[], Executable], params: dict[str, Any]
+) -> Sequence[tuple[Any, ...]]:
+    """The rows of the query ``build`` makes, with ``params``.
+
+    With a positional driver (SQLite) the query is compiled once per ``key`` and sent as driver SQL
+    (a page's lookup costs about half as much); its columns must need no result processing (text,
+    integers), as rows come as the driver gives them. Other drivers take the plain Core path.
+    """
+    dialect = conn.dialect
+    if not dialect.positional:
+        return conn.execute(build(), params).all()
+    cache_key = (dialect.name, *key, tuple(params))
+    prepared = _PREPARED.get(cache_key)
+    if prepared is None:
+        compiled = build().compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        types = [compiled.binds[name].type.dialect_impl(dialect) for name in names]
+        processors = tuple(kind.bind_processor(dialect) for kind in types)
+        prepared = _PREPARED[cache_key] = (str(compiled), names, processors)
+    sql, names, processors = prepared
+    values = [params[name] for name in names]
+    processed = tuple(v if p is None else p(v) for v, p in zip(values, processors, strict=True))
+    return conn.exec_driver_sql(sql, processed).all()
 
 
 def require(value: str, allowed: Iterable[str], what: str) -> str:

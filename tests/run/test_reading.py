@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from connectors.base import Cursor
+from connectors.base import Cursor, TransientError
+from connectors.memory import MemoryDatabase
 from sync_engine.run import reading
 from sync_engine.run.context import RunLedger
 from sync_engine.store import CursorState
@@ -87,3 +88,37 @@ def test_ids_are_compared_only_when_reconciliation_is_due_and_something_is_linke
     assert not state.reconciled and changes == [], "reconciled just now: not due"
     _, state, changes = pages(world, "erp", RunLedger(), reconcile=True)
     assert state.reconciled and [(c.ext_id, c.deleted) for c in changes] == [(a, True)]
+
+
+def test_a_snapshot_read_restarted_by_a_transient_error_takes_each_record_once(tmp_path) -> None:
+    world = World(tmp_path, page_size=2)
+    try:
+        world.erp_options = {"change_tracking": "none"}
+        ids = [world.erp.put("customer", None, customer(f"Firma {i}", f"DE{i}")) for i in range(5)]
+        ctx = world.context()
+        side = ctx.sides["erp"]
+        plain = side.connector.read_changes
+        reads = []
+
+        def flaky(entity, since, *, page_size):
+            reads.append(since)
+            for n, page in enumerate(plain(entity, since, page_size=page_size)):
+                if len(reads) == 1 and n == 2:
+                    raise TransientError("HTTP 503 (simulated, after two pages)")
+                yield page
+
+        side.connector.read_changes = flaky  # type: ignore[method-assign]
+        state = reading.start(side)
+        changes = [
+            c
+            for page in reading.read_side(ctx, RunLedger(), side, [], state, reconcile_deletes=False)
+            for c in page
+        ]
+
+        assert reads == [None, None], "a snapshot has no cursor: it starts again from the beginning"
+        assert sorted(c.ext_id for c in changes) == sorted(ids)
+        assert ctx.report.sides["erp"].read == 5
+    finally:
+        world.store.close()
+        MemoryDatabase.forget(world.erp_name)
+        MemoryDatabase.forget(world.crm_name)

@@ -82,6 +82,9 @@ def test_lookups_match_ids_exactly_whatever_characters_they_hold(store: Store) -
         ext: f"c-{n}" for n, ext in enumerate(odd)
     }
     assert set(store.native_hashes("customers", "erp", odd[:3])) == set(odd[:3])
+    assert store.native_hashes("customers", "erp", ["E", "6"]) == {}
+    assert store.count_external_ids("customers", "erp") == len(odd)
+    assert store.count_external_ids("customers", "crm") == 0
 
 
 def test_saving_again_updates_snapshot_and_merges_external_ids(store: Store) -> None:
