@@ -85,7 +85,7 @@ def commit(ctx: RunContext, ledger: RunLedger, items: list[Item], results: Resul
             open_item_conflicts(ctx, item, tx)
         if links:
             ctx.store.save_links(links, tx=tx)
-            ledger.link_saves += 1
+            ledger.links_saved += len(links)
         if audit:
             ctx.store.record_audit(audit, tx=tx)
         if applied:

@@ -76,8 +76,8 @@ class RunLedger:
     """Canonical id -> (path -> value a person chose, conflict ids), not yet applied."""
     conflicts_open: bool = False
     """Whether the flow has open conflicts (else the per-batch supersede lookup is skipped)."""
-    link_saves: int = 0
-    """Batches of links saved so far: a save may unbind external ids (see reading's deletion check)."""
+    links_saved: int = 0
+    """Links saved so far this run (a save may unbind external ids: see reading's deletion check)."""
 
     def fail(self, system: str, record_id: str) -> None:
         self.failed.add((system, record_id))

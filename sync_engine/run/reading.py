@@ -67,7 +67,7 @@ def read_side(
     ``state`` receives the cursor reached and whether ids were reconciled (committed by the runner).
     """
     flow, report = ctx.flow, ctx.report
-    saves_before = ledger.link_saves
+    saves_before = ledger.links_saved
     # a snapshot's ids that were linked when their page was looked up (see _nothing_vanished)
     linked_seen: set[str] | None = None if side.tracks_changes else set()
     retried: set[str] = set()
@@ -127,7 +127,7 @@ def read_side(
             seen_all = set(ctx.retry.call(lambda: list(side.connector.list_ids(flow.entity))))
             log.info("flow %s: compared %d ids of %s with the links to find deletions", flow.name,
                      len(seen_all), side.system)  # fmt: skip
-    unsaved = ledger.link_saves == saves_before
+    unsaved = ledger.links_saved == saves_before
     if linked_seen is not None and unsaved and _nothing_vanished(ctx, side, linked_seen):
         return
     if seen_all is not None and (reconcile or not side.tracks_changes):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from connectors.memory.faults import RecordFault
+from sync_engine.run import runner
 from sync_engine.run.committing import commit
 from sync_engine.run.context import RunLedger
 from sync_engine.run.deciding import decide, requests_for
@@ -66,9 +69,15 @@ def test_a_refused_write_is_a_dead_letter_and_leaves_no_snapshot(world: World) -
     assert ("erp", erp_id) in ledger.failed and ctx.report.dead_letters == 1
 
 
-def test_a_run_leaves_what_it_wrote_in_the_database_file_not_only_in_its_log(
-    world: World, tmp_path: Path
+def test_a_large_run_leaves_what_it_wrote_in_the_database_file_a_small_one_in_its_log(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(runner, "CHECKPOINT_AFTER_LINKS", 2)
     world.erp.put("customer", None, customer("Checkpoint GmbH", "DE-CP-1"))
     assert world.run().sides["crm"].created == 1
-    assert links_in_file_alone(tmp_path / "state.db", tmp_path / "copy.db") == 1
+    assert links_in_file_alone(tmp_path / "state.db", tmp_path / "small.db") == 0, "left to the log"
+
+    world.erp.put("customer", None, customer("Checkpoint AG", "DE-CP-2"))
+    world.erp.put("customer", None, customer("Checkpoint SE", "DE-CP-3"))
+    assert world.run().sides["crm"].created == 2
+    assert links_in_file_alone(tmp_path / "state.db", tmp_path / "large.db") == 3
