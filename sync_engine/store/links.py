@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, func, select, update
-from sqlalchemy.sql import Executable
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnClause
 
 from sync_engine.store.base import PlannerStatistics, StoreBase
 from sync_engine.store.errors import StoreError
@@ -36,28 +37,32 @@ _LINK_COLUMNS = (
 )
 
 
-def _record(row: Row[Any]) -> LinkRecord:
+def _record(row: Sequence[Any]) -> LinkRecord:
+    """A link from a row of ``_LINK_COLUMNS`` (in that order)."""
+    flow, entity, canonical_id, snapshot, digest, synced_at, meta = row
     return LinkRecord(
-        flow=row.flow,
-        entity=row.entity,
-        canonical_id=row.canonical_id,
+        flow=flow,
+        entity=entity,
+        canonical_id=canonical_id,
         external_ids={},
-        snapshot=row.snapshot,
-        hash=row.hash,
-        synced_at=row.synced_at,
-        meta=row.meta or {},
+        snapshot=snapshot,
+        hash=digest,
+        synced_at=synced_at,
+        meta=meta or {},
     )
 
 
 def _attach_external_ids(conn: Connection, flow: str, records: dict[str, LinkRecord]) -> None:
     """Fill ``external_ids`` of ``records`` (keyed by canonical id) from link_ids, in bulk."""
+
+    def build() -> Select[Any]:
+        return select(LINK_IDS.c.canonical_id, LINK_IDS.c.system, LINK_IDS.c.external_id).where(
+            LINK_IDS.c.flow == bindparam("flow"), among_param(conn, LINK_IDS.c.canonical_id, "ids")
+        )
+
     for batch in chunked(records):
-        rows = conn.execute(
-            select(LINK_IDS.c.canonical_id, LINK_IDS.c.system, LINK_IDS.c.external_id).where(
-                LINK_IDS.c.flow == flow, among(conn, LINK_IDS.c.canonical_id, batch)
-            )
-        ).all()
-        for canonical_id, system, external_id in rows:
+        params = {"flow": flow, "ids": among_value(conn, batch)}
+        for canonical_id, system, external_id in select_rows(conn, ("external_ids",), build, params):
             records[canonical_id].external_ids[system] = external_id
 
 
@@ -76,20 +81,25 @@ class LinkStore(StoreBase):
             LINKS, and_(LINKS.c.flow == LINK_IDS.c.flow, LINKS.c.canonical_id == LINK_IDS.c.canonical_id)
         )
         with self._use(tx) as conn:
-            for batch in chunked(unique(external_ids)):
-                rows = conn.execute(
-                    select(LINK_IDS.c.external_id.label("key"), *_LINK_COLUMNS)
+
+            def build() -> Select[Any]:
+                return (
+                    select(LINK_IDS.c.external_id, *_LINK_COLUMNS)
                     .select_from(join)
                     .where(
-                        LINK_IDS.c.flow == flow,
-                        LINK_IDS.c.system == system,
-                        among(conn, LINK_IDS.c.external_id, batch),
+                        LINK_IDS.c.flow == bindparam("flow"),
+                        LINK_IDS.c.system == bindparam("system"),
+                        among_param(conn, LINK_IDS.c.external_id, "ids"),
                     )
-                ).all()
-                records = {row.canonical_id: _record(row) for row in rows}
+                )
+
+            for batch in chunked(unique(external_ids)):
+                params = {"flow": flow, "system": system, "ids": among_value(conn, batch)}
+                rows = select_rows(conn, ("find_links",), build, params)
+                records = {row[3]: _record(row[1:]) for row in rows}  # by canonical id
                 _attach_external_ids(conn, flow, records)
                 for row in rows:
-                    found[row.key] = records[row.canonical_id]
+                    found[row[0]] = records[row[3]]
         return found
 
     def get_links(
@@ -98,13 +108,15 @@ class LinkStore(StoreBase):
         """The links of ``flow`` with these canonical ids, keyed by canonical id."""
         found: dict[str, LinkRecord] = {}
         with self._use(tx) as conn:
+
+            def build() -> Select[Any]:
+                return select(*_LINK_COLUMNS).where(
+                    LINKS.c.flow == bindparam("flow"), among_param(conn, LINKS.c.canonical_id, "ids")
+                )
+
             for batch in chunked(unique(canonical_ids)):
-                rows = conn.execute(
-                    select(*_LINK_COLUMNS).where(
-                        LINKS.c.flow == flow, among(conn, LINKS.c.canonical_id, batch)
-                    )
-                ).all()
-                records = {row.canonical_id: _record(row) for row in rows}
+                params = {"flow": flow, "ids": among_value(conn, batch)}
+                records = {row[2]: _record(row) for row in select_rows(conn, ("get_links",), build, params)}
                 _attach_external_ids(conn, flow, records)
                 found.update(records)
         return found
@@ -149,7 +161,7 @@ class LinkStore(StoreBase):
         found: dict[str, tuple[str, str | None]] = {}
         with self.transaction() as conn:
 
-            def build() -> Executable:
+            def build() -> Select[Any]:
                 return select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
                     LINK_IDS.c.flow == bindparam("flow"),
                     LINK_IDS.c.system == bindparam("system"),
@@ -270,6 +282,15 @@ def _update_native_hashes(conn: Connection, flow: str, system: str, hashes: dict
     execute_many(conn, ("set_native_hash",), lambda: _SET_NATIVE_HASH, rows)
 
 
+def _bindings(conn: Connection, among_column: ColumnClause[str]) -> Select[Any]:
+    """A system's bindings (external id, canonical id, native hash) whose ``among_column`` is in ids."""
+    return select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
+        LINK_IDS.c.flow == bindparam("flow"),
+        LINK_IDS.c.system == bindparam("system"),
+        among_param(conn, among_column, "ids"),
+    )
+
+
 def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
     """Make link_ids hold exactly the given (system, external id) bindings of these links.
 
@@ -296,14 +317,20 @@ def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
         canonical_ids = {cid for cid, _ in claims.values()}
         same_system = (LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
         remember = hashes.get((flow, system), {})
-        pair = select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
-            *same_system
-        )
+        params = {"flow": flow, "system": system}
         # two lookups, not one OR: each then walks its own unique index instead of the (flow, system) range
-        by_external = conn.execute(pair.where(among(conn, LINK_IDS.c.external_id, list(claims)))).all()
-        by_canonical = conn.execute(
-            pair.where(among(conn, LINK_IDS.c.canonical_id, list(canonical_ids)))
-        ).all()
+        by_external = select_rows(
+            conn,
+            ("bindings", "external_id"),
+            lambda: _bindings(conn, LINK_IDS.c.external_id),
+            {**params, "ids": among_value(conn, list(claims))},
+        )
+        by_canonical = select_rows(
+            conn,
+            ("bindings", "canonical_id"),
+            lambda: _bindings(conn, LINK_IDS.c.canonical_id),
+            {**params, "ids": among_value(conn, list(canonical_ids))},
+        )
         existing = {(ext, cid): digest for ext, cid, digest in [*by_external, *by_canonical]}
         kept = {(ext, cid) for ext, cid in existing if ext in claims and claims[ext][0] == cid}
         stale = [ext for ext, cid in existing if (ext, cid) not in kept]

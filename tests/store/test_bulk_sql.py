@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from sync_engine.store import Store
-from sync_engine.store.sql import insert_many, upsert
+from sync_engine.store.sql import among_param, among_value, insert_many, select_rows, upsert
 from sync_engine.store.tables import AUDIT_LOG, LINK_IDS, LINKS
 
 AT = datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=9)))
@@ -107,3 +107,29 @@ def test_a_bulk_insert_that_breaks_a_constraint_is_sqlalchemys_integrity_error_a
         insert_many(conn, LINKS, [link])
         insert_many(conn, LINK_IDS, [one, {**one, "native_hash": "again"}])
     assert _raw(store, "links", "canonical_id") == []
+
+
+@pytest.mark.parametrize(
+    "after",
+    [None, {}, {"name": "Müller 名", "n": "2.50", "tags": ["a", None]}, [1, "two"]],
+    ids=["sql-null", "empty", "nested", "list"],
+)
+def test_a_prepared_select_reads_the_same_values_as_a_core_select(store: Store, after: object) -> None:
+    with store.transaction() as conn:
+        insert_many(conn, AUDIT_LOG, [_audit("E 'one'", after), _audit("two", {"x": 1})])
+
+        def build():
+            return (
+                select(AUDIT_LOG.c.external_id, AUDIT_LOG.c.after, AUDIT_LOG.c.at)
+                .where(
+                    AUDIT_LOG.c.flow == bindparam("flow"), among_param(conn, AUDIT_LOG.c.external_id, "ids")
+                )
+                .order_by(AUDIT_LOG.c.id)
+            )
+
+        ids = among_value(conn, ["E 'one'", "three"])
+        prepared = select_rows(conn, ("test_audit",), build, {"flow": "customers", "ids": ids})
+        core = conn.execute(build(), {"flow": "customers", "ids": ids}).all()
+        none = select_rows(conn, ("test_audit",), build, {"flow": "elsewhere", "ids": ids})
+    assert [tuple(row) for row in prepared] == [tuple(row) for row in core] == [("E 'one'", after, AT)]
+    assert none == []
