@@ -160,17 +160,11 @@ class LinkStore(StoreBase):
         """External id -> (canonical id, native hash) of these ids' links: ids and hashes only."""
         found: dict[str, tuple[str, str | None]] = {}
         with self.transaction() as conn:
-
-            def build() -> Select[Any]:
-                return select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
-                    LINK_IDS.c.flow == bindparam("flow"),
-                    LINK_IDS.c.system == bindparam("system"),
-                    among_param(conn, LINK_IDS.c.external_id, "ids"),
-                )
-
             for batch in chunked(unique(external_ids)):
                 params = {"flow": flow, "system": system, "ids": among_value(conn, batch)}
-                rows = select_rows(conn, ("native_hashes",), build, params)
+                rows = select_rows(
+                    conn, ("bindings", "external_id"), lambda: _bindings(conn, LINK_IDS.c.external_id), params
+                )
                 found.update((ext, (cid, digest)) for ext, cid, digest in rows)
         return found
 
