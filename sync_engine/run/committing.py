@@ -135,8 +135,16 @@ def _synced(item: Item, deleted: set[str], at: datetime) -> LinkRecord:
     as_saved = _as_saved(item)
     if as_saved:
         meta["as_saved"] = as_saved
-    return replace(
-        link, snapshot=snapshot, hash=_snapshot_hash(snapshot, item.sources), synced_at=at, meta=meta
+    return LinkRecord(  # not dataclasses.replace, which costs as much again for every record saved
+        flow=link.flow,
+        entity=link.entity,
+        canonical_id=link.canonical_id,
+        external_ids=link.external_ids,
+        snapshot=snapshot,
+        hash=_snapshot_hash(snapshot, item.sources),
+        synced_at=at,
+        meta=meta,
+        native_hashes=link.native_hashes,
     )
 
 
@@ -188,6 +196,8 @@ def _audit(
 def _as_saved(item: Item) -> dict[str, dict[str, Any]]:
     """Each side's own rendering of fields it cannot have the same as the other (see settling)."""
     previous = item.link.meta.get("as_saved", {})
+    if not previous and not item.as_saved:
+        return {}  # nothing kept, nothing new: the usual case
     out: dict[str, dict[str, Any]] = {}
     for role in ("erp", "crm"):
         kept = dict(previous.get(role, {}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -132,7 +133,12 @@ def _columns(
     for name, process in zip(names, processors, strict=True):
         column = [row[name] for row in rows]
         try:
-            values.append(column if process is None else list(map(process, column)))
+            if process is None:
+                values.append(column)
+            elif isinstance(column[0], datetime) and column.count(column[0]) == len(column):
+                values.append([process(column[0])] * len(column))  # a batch's one timestamp, once
+            else:
+                values.append(list(map(process, column)))
         except Exception as error:  # as Core reports a value its type refuses
             raise StatementError(f"({type(error).__name__}) {error}", sql, None, error) from error
     return values
