@@ -68,8 +68,12 @@ def read_side(
     """
     flow, report = ctx.flow, ctx.report
     saves_before = ledger.links_saved
+    reconcile = side.tracks_changes and (reconcile_deletes or _reconcile_due(ctx, side, state.started))
+    # Nothing linked when the read begins: no record can have vanished since it was linked (links made
+    # during this run are of records read or written in it), so no ids are compared.
+    linked = ctx.store.count_links(flow.name) > 0 if reconcile or not side.tracks_changes else True
     # a snapshot's ids that were linked when their page was looked up (see _nothing_vanished)
-    linked_seen: set[str] | None = None if side.tracks_changes else set()
+    linked_seen: set[str] | None = set() if linked and not side.tracks_changes else None
     retried: set[str] = set()
     if retries:
         ids = [ext_id for _, _, ext_id in retries]
@@ -80,13 +84,11 @@ def read_side(
     stored = ctx.store.get_cursor(flow.name, side.system) if side.tracks_changes else None
     since = resume_point(stored, flow.overlap_seconds)
     high = Cursor(stored.modified, stored.record_id) if stored is not None else None
-    reconcile = side.tracks_changes and (reconcile_deletes or _reconcile_due(ctx, side, state.started))
     overlap_seen: set[str] = set()
-    seen_all: set[str] | None = set() if (not side.tracks_changes or reconcile) else None
+    seen_all: set[str] = set()  # a snapshot's ids (a cursor side's come from list_ids if compared)
     for records in _pages(ctx, side, since, seen_all):
         report.sides[side.role].read += len(records)
         if not side.tracks_changes:  # a full snapshot: no cursor, no overlap to weed out
-            assert seen_all is not None
             seen_all.update(rec.id for rec in records)
             snapshot = [rec for rec in records if rec.id not in retried] if retried else records
             ctx.progress(f"read {side.system}", len(records))
@@ -94,8 +96,6 @@ def read_side(
             continue
         fresh: list[NativeRecord] = []
         for rec in records:
-            if seen_all is not None:
-                seen_all.add(rec.id)
             if rec.id in retried:  # already taken this run, from its dead letter
                 continue
             # Records inside the overlap window may come twice across restarts of the read;
@@ -105,10 +105,11 @@ def read_side(
                     continue
                 overlap_seen.add(rec.id)
             fresh.append(rec)
-            if rec.modified is not None:
-                mark = Cursor(rec.modified, rec.id)
-                if high is None or mark > high:
-                    high = mark
+        marks = [(rec.modified, rec.id) for rec in fresh if rec.modified is not None]
+        if marks:  # the page's highest mark (pages come in order; the engine does not rely on it)
+            top = max(marks)
+            if high is None or top > (high.modified, high.id):
+                high = Cursor(*top)
         ctx.progress(f"read {side.system}", len(records))
         log.debug("flow %s: page of %d records from %s", flow.name, len(records), side.system)
         yield prepare(ctx, ledger, side, fresh)
@@ -117,21 +118,21 @@ def read_side(
         if not reconcile and side.connector.needs_id_reconciliation(flow.entity):
             # The change feed cannot report every deletion this time: compare ids instead.
             reconcile = True
+            linked = ctx.store.count_links(flow.name) > 0
     log.info("flow %s: read %d records from %s (%s)", flow.name, report.sides[side.role].read, side.system,
              f"since {since.modified.isoformat()}" if since else "all")  # fmt: skip
     if reconcile:
         state.reconciled = True
-        if ctx.store.count_links(flow.name) == 0:
-            reconcile = False  # nothing linked yet, so nothing can have been deleted: no id scan
-        else:
+        if linked:
             seen_all = set(ctx.retry.call(lambda: list(side.connector.list_ids(flow.entity))))
             log.info("flow %s: compared %d ids of %s with the links to find deletions", flow.name,
                      len(seen_all), side.system)  # fmt: skip
+    if not linked or not (reconcile or not side.tracks_changes):
+        return
     unsaved = ledger.links_saved == saves_before
     if linked_seen is not None and unsaved and _nothing_vanished(ctx, side, linked_seen):
         return
-    if seen_all is not None and (reconcile or not side.tracks_changes):
-        yield from _vanished(ctx, side, seen_all)
+    yield from _vanished(ctx, side, seen_all)
 
 
 def start(side: Side) -> ReadState:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from connectors.base import Cursor, TransientError
-from connectors.memory import MemoryDatabase
+from connectors.memory import MemoryConnector, MemoryDatabase
 from sync_engine.run import reading
 from sync_engine.run.context import RunLedger
 from sync_engine.store import CursorState
@@ -118,6 +118,31 @@ def test_a_snapshot_read_restarted_by_a_transient_error_takes_each_record_once(t
         assert reads == [None, None], "a snapshot has no cursor: it starts again from the beginning"
         assert sorted(c.ext_id for c in changes) == sorted(ids)
         assert ctx.report.sides["erp"].read == 5
+    finally:
+        world.store.close()
+        MemoryDatabase.forget(world.erp_name)
+        MemoryDatabase.forget(world.crm_name)
+
+
+def test_a_first_sync_lists_no_ids_to_find_deletions(tmp_path, monkeypatch) -> None:
+    """Links made during the run are of records it read or wrote: none can have vanished yet."""
+    world = World(tmp_path, batch_size=1)  # batches are saved while the ERP is still being read
+    try:
+        world.erp_options = {"delete_detection": False}
+        for i in range(3):
+            world.erp.put("customer", None, customer(f"Firma {i}", f"DE{i}"))
+        listed: list[str] = []
+        plain = MemoryConnector.list_ids
+
+        def listing(self, entity):
+            listed.append(entity)
+            return plain(self, entity)
+
+        monkeypatch.setattr(MemoryConnector, "list_ids", listing)
+
+        assert world.run().sides["crm"].created == 3
+        assert listed == []
+        assert world.store.reconciled_at("customers", "erp") is not None, "due, and recorded as done"
     finally:
         world.store.close()
         MemoryDatabase.forget(world.erp_name)
