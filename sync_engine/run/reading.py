@@ -239,14 +239,18 @@ def prepare(
         linked_seen.update(known)
     if known:
         # Seen as it is now, and nothing pending for its link: nothing to map, validate or merge.
-        same = {
-            ext
-            for ext, (cid, digest) in known.items()
-            if digest is not None and digest == hashes[ext] and cid not in ledger.resolutions
-        }
-        if same:
-            ctx.report.sides[side.role].unchanged += len(same)
-            records = [rec for rec in records if rec.id not in same]
+        pending = ledger.resolutions
+        changed = [
+            rec
+            for rec in records
+            if (seen := known.get(rec.id)) is None
+            or seen[1] != hashes.get(rec.id)
+            or seen[1] is None
+            or seen[0] in pending
+        ]
+        if len(changed) < len(records):
+            ctx.report.sides[side.role].unchanged += len(records) - len(changed)
+            records = changed
             if not records:
                 return []
     with ctx.report.timed("identify"):

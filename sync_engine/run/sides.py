@@ -146,12 +146,17 @@ class Side:
     def native_hashes(self, records: Sequence[NativeRecord]) -> dict[str, str]:
         """:meth:`native_hash` of a page's live records, id -> hash (the hot loop of a quiet run)."""
         key = getattr(self.mapping, "version", "").encode()
-        blake2b = hashlib.blake2b
-        return {
-            rec.id: blake2b(_native_bytes(rec.data), digest_size=16, key=key).hexdigest()
-            for rec in records
-            if not rec.deleted
-        }
+        blake2b, dumps, plain = hashlib.blake2b, orjson.dumps, orjson.OPT_SORT_KEYS
+        hashes: dict[str, str] = {}
+        for rec in records:
+            if rec.deleted:
+                continue
+            try:  # text keys and JSON types, as nearly every record: the same bytes as _native_bytes
+                raw = dumps(rec.data, option=plain)
+            except (orjson.JSONEncodeError, TypeError):
+                raw = _native_bytes(rec.data)
+            hashes[rec.id] = blake2b(raw, digest_size=16, key=key).hexdigest()
+        return hashes
 
     def canonical(self, record: NativeRecord, fill: dict[str, Any] | None) -> dict[str, Any] | None:
         """One native record in canonical form, fields it does not hold taken from ``fill``; None
