@@ -176,3 +176,18 @@ def test_naive_timestamps_are_refused(store: Store) -> None:
     link.synced_at = datetime(2026, 1, 1, 12, 0)
     with pytest.raises(Exception, match="has no timezone"):
         store.save_links([link])
+
+
+def test_a_bulk_load_gives_postgresql_statistics_of_the_lookup_columns_only(store: Store) -> None:
+    if store.schema is None:
+        pytest.skip("planner statistics are PostgreSQL's")
+    store.save_links([customer(f"c-{n}", erp=f"E{n}") for n in range(1200)])  # past the first ANALYZE
+    with store.transaction() as conn:
+        analyzed = set(
+            conn.exec_driver_sql(
+                "SELECT tablename, attname FROM pg_stats WHERE schemaname = current_schema() "
+                "AND tablename IN ('links', 'link_ids')"
+            ).all()
+        )
+    assert {("links", "canonical_id"), ("link_ids", "external_id"), ("link_ids", "canonical_id")} <= analyzed
+    assert ("links", "snapshot") not in analyzed, "the JSON snapshots are never filtered on"
