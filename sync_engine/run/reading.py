@@ -155,11 +155,11 @@ def _pages(
     """The connector's pages, restarted after the last good page when a transient error strikes.
 
     A snapshot has no cursor to resume from: it restarts from the beginning, and ``taken`` (the ids
-    the caller has taken so far) weeds out what was already read.
+    the caller has taken so far) weeds out what was already read, after a restart or when a page
+    repeats a record of an earlier one.
     """
     attempts = 0
     resume = since
-    restarted = False
     pages: Iterator[Page] | None = None
     while True:
         try:
@@ -176,12 +176,11 @@ def _pages(
                 raise
             time.sleep(ctx.retry.pause(attempts, exc))
             pages = None
-            restarted = True
             continue
         if page is None:
             return
         attempts = 0
-        if restarted and taken and not side.tracks_changes:
+        if taken and not side.tracks_changes:
             yield [r for r in page.records if r.id not in taken]
         else:
             yield page.records
