@@ -201,7 +201,7 @@ class LinkStore(StoreBase):
             for batch in chunked(links):
                 # last one wins within a batch (PostgreSQL cannot upsert the same row twice in one go)
                 latest = {(link.flow, link.canonical_id): link for link in batch}
-                inserted = upsert(
+                upsert(
                     conn,
                     LINKS,
                     [
@@ -218,9 +218,8 @@ class LinkStore(StoreBase):
                     ],
                     keys=("flow", "canonical_id"),
                     update=("entity", "snapshot", "hash", "synced_at", "meta"),
-                    tell_inserted=True,
                 )
-                _bind_external_ids(conn, latest.values(), inserted or set())
+                _bind_external_ids(conn, latest.values())
                 self._statistics.wrote(conn, len(latest))
 
     def delete_links(self, flow: str, canonical_ids: Iterable[str], *, tx: Connection | None = None) -> None:
@@ -286,12 +285,10 @@ def _bindings(conn: Connection, among_column: ColumnClause[str]) -> Select[Any]:
     )
 
 
-def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord], inserted: set[tuple[Any, ...]]) -> None:
+def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
     """Make link_ids hold exactly the given (system, external id) bindings of these links.
 
     Reads the rows that could clash first, so re-saving unchanged links writes nothing to link_ids.
-    ``inserted``: (flow, canonical id) of links this save created, which no binding can name yet (the
-    foreign key): their canonical ids are not looked up.
     """
     # (flow, system) -> external id -> (canonical id, entity)
     wanted: dict[tuple[str, str], dict[str, tuple[str, str]]] = defaultdict(dict)
@@ -311,7 +308,7 @@ def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord], inserted: 
                 hashes[(link.flow, system)][external_id] = link.native_hashes[system]
 
     for (flow, system), claims in wanted.items():
-        canonical_ids = {cid for cid, _ in claims.values() if (flow, cid) not in inserted}
+        canonical_ids = {cid for cid, _ in claims.values()}
         same_system = (LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
         remember = hashes.get((flow, system), {})
         params = {"flow": flow, "system": system}
@@ -322,15 +319,11 @@ def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord], inserted: 
             lambda: _bindings(conn, LINK_IDS.c.external_id),
             {**params, "ids": among_value(conn, list(claims))},
         )
-        by_canonical = (
-            select_rows(
-                conn,
-                ("bindings", "canonical_id"),
-                lambda: _bindings(conn, LINK_IDS.c.canonical_id),
-                {**params, "ids": among_value(conn, list(canonical_ids))},
-            )
-            if canonical_ids
-            else []
+        by_canonical = select_rows(
+            conn,
+            ("bindings", "canonical_id"),
+            lambda: _bindings(conn, LINK_IDS.c.canonical_id),
+            {**params, "ids": among_value(conn, list(canonical_ids))},
         )
         existing = {(ext, cid): digest for ext, cid, digest in [*by_external, *by_canonical]}
         kept = {(ext, cid) for ext, cid in existing if ext in claims and claims[ext][0] == cid}

@@ -61,35 +61,21 @@ def among_value(conn: Connection, values: Sequence[str]) -> Any:
 
 
 def upsert(
-    conn: Connection,
-    table: Table,
-    rows: Sequence[dict[str, Any]],
-    keys: Sequence[str],
-    update: Sequence[str],
-    *,
-    tell_inserted: bool = False,
-) -> set[tuple[Any, ...]] | None:
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: Sequence[str]
+) -> None:
     """Insert ``rows``; where one with the same ``keys`` exists, overwrite its ``update`` columns.
 
     One executemany per call. ``rows`` must not repeat a key (PostgreSQL refuses to touch a row twice).
-    With ``tell_inserted``, PostgreSQL returns the keys of the rows this call inserted (None elsewhere).
     """
     if not rows:
-        return set() if tell_inserted and conn.dialect.name == "postgresql" else None
+        return
     dialect = conn.dialect.name
     if dialect == "postgresql":
         pg_stmt = postgresql.insert(table)
         pg_stmt = pg_stmt.on_conflict_do_update(
             index_elements=list(keys), set_={c: pg_stmt.excluded[c] for c in update}
         )
-        if not tell_inserted:
-            conn.execute(pg_stmt, list(rows))
-            return None
-        # A row version this statement inserted has no xmax yet; one it updated carries the locking
-        # transaction's. RETURNING also makes SQLAlchemy send the rows as multi-row VALUES statements
-        # instead of psycopg's one statement per row.
-        returning = pg_stmt.returning(*(table.c[key] for key in keys), literal_column("xmax = 0"))
-        return {tuple(row[:-1]) for row in conn.execute(returning, list(rows)).all() if row[-1]}
+        conn.execute(pg_stmt, list(rows))
     elif dialect == "sqlite":
 
         def build() -> Executable:
@@ -99,8 +85,8 @@ def upsert(
             )
 
         execute_many(conn, ("upsert", table.name, tuple(keys), tuple(update)), build, rows)
-        return None
-    raise StoreError(f"the state store supports SQLite and PostgreSQL, not {dialect}")
+    else:
+        raise StoreError(f"the state store supports SQLite and PostgreSQL, not {dialect}")
 
 
 def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:

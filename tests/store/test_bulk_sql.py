@@ -133,20 +133,3 @@ def test_a_prepared_select_reads_the_same_values_as_a_core_select(store: Store, 
         none = select_rows(conn, ("test_audit",), build, {"flow": "elsewhere", "ids": ids})
     assert [tuple(row) for row in prepared] == [tuple(row) for row in core] == [("E 'one'", after, AT)]
     assert none == []
-
-
-def test_an_upsert_tells_which_rows_it_inserted_on_postgresql(store: Store) -> None:
-    def row(cid: str, digest: str) -> dict[str, object]:
-        return {"flow": "f", "canonical_id": cid, "entity": "customer", "snapshot": {"cid": cid},
-                "hash": digest, "synced_at": AT, "meta": {}}  # fmt: skip
-
-    keys, update = ("flow", "canonical_id"), ("snapshot", "hash")
-    with store.transaction() as conn:
-        first = upsert(conn, LINKS, [row("c-1", "h1")], keys, update, tell_inserted=True)
-        second = upsert(conn, LINKS, [row("c-1", "h2"), row("c-2", "h1")], keys, update, tell_inserted=True)
-        hashes = dict(conn.execute(select(LINKS.c.canonical_id, LINKS.c.hash)).all())
-    assert hashes == {"c-1": "h2", "c-2": "h1"}
-    if store.schema is None:
-        assert first is second is None, "SQLite cannot tell"
-    else:
-        assert (first, second) == ({("f", "c-1")}, {("f", "c-2")})
