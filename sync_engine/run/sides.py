@@ -146,17 +146,12 @@ class Side:
     def native_hashes(self, records: Sequence[NativeRecord]) -> dict[str, str]:
         """:meth:`native_hash` of a page's live records, id -> hash (the hot loop of a quiet run)."""
         key = getattr(self.mapping, "version", "").encode()
-        blake2b, dumps, plain = hashlib.blake2b, orjson.dumps, orjson.OPT_SORT_KEYS
-        hashes: dict[str, str] = {}
-        for rec in records:
-            if rec.deleted:
-                continue
-            try:  # text keys and JSON types, as nearly every record: the same bytes as _native_bytes
-                raw = dumps(rec.data, option=plain)
-            except (orjson.JSONEncodeError, TypeError):
-                raw = _native_bytes(rec.data)
-            hashes[rec.id] = blake2b(raw, digest_size=16, key=key).hexdigest()
-        return hashes
+        blake2b = hashlib.blake2b
+        return {
+            rec.id: blake2b(_native_bytes(rec.data), digest_size=16, key=key).hexdigest()
+            for rec in records
+            if not rec.deleted
+        }
 
     def canonical(self, record: NativeRecord, fill: dict[str, Any] | None) -> dict[str, Any] | None:
         """One native record in canonical form, fields it does not hold taken from ``fill``; None
@@ -266,7 +261,11 @@ _NATIVE_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
 def _native_bytes(data: dict[str, Any]) -> bytes:
-    try:
+    try:  # text keys and JSON types, as nearly every record: a third faster than with number keys
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        pass
+    try:  # the same bytes for text keys; number keys and other types as text
         return orjson.dumps(data, option=_NATIVE_OPTIONS, default=str)
     except (orjson.JSONEncodeError, TypeError):
         return json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()

@@ -161,10 +161,7 @@ class LinkStore(StoreBase):
         found: dict[str, tuple[str, str | None]] = {}
         with self.transaction() as conn:
             for batch in chunked(unique(external_ids)):
-                params = {"flow": flow, "system": system, "ids": among_value(conn, batch)}
-                rows = select_rows(
-                    conn, ("bindings", "external_id"), lambda: _bindings(conn, LINK_IDS.c.external_id), params
-                )
+                rows = _bindings(conn, flow, system, LINK_IDS.c.external_id, batch)
                 found.update((ext, (cid, digest)) for ext, cid, digest in rows)
         return found
 
@@ -276,13 +273,21 @@ def _update_native_hashes(conn: Connection, flow: str, system: str, hashes: dict
     execute_many(conn, ("set_native_hash",), lambda: _SET_NATIVE_HASH, rows)
 
 
-def _bindings(conn: Connection, among_column: ColumnClause[str]) -> Select[Any]:
-    """A system's bindings (external id, canonical id, native hash) whose ``among_column`` is in ids."""
-    return select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
-        LINK_IDS.c.flow == bindparam("flow"),
-        LINK_IDS.c.system == bindparam("system"),
-        among_param(conn, among_column, "ids"),
-    )
+def _bindings(
+    conn: Connection, flow: str, system: str, among_column: ColumnClause[str], ids: list[str]
+) -> Sequence[tuple[Any, ...]]:
+    """(external id, canonical id, native hash) of a system's bindings whose ``among_column`` is in
+    ``ids``."""
+
+    def build() -> Select[Any]:
+        return select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
+            LINK_IDS.c.flow == bindparam("flow"),
+            LINK_IDS.c.system == bindparam("system"),
+            among_param(conn, among_column, "ids"),
+        )
+
+    params = {"flow": flow, "system": system, "ids": among_value(conn, ids)}
+    return select_rows(conn, ("bindings", among_column.name), build, params)
 
 
 def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
@@ -311,20 +316,9 @@ def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
         canonical_ids = {cid for cid, _ in claims.values()}
         same_system = (LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
         remember = hashes.get((flow, system), {})
-        params = {"flow": flow, "system": system}
         # two lookups, not one OR: each then walks its own unique index instead of the (flow, system) range
-        by_external = select_rows(
-            conn,
-            ("bindings", "external_id"),
-            lambda: _bindings(conn, LINK_IDS.c.external_id),
-            {**params, "ids": among_value(conn, list(claims))},
-        )
-        by_canonical = select_rows(
-            conn,
-            ("bindings", "canonical_id"),
-            lambda: _bindings(conn, LINK_IDS.c.canonical_id),
-            {**params, "ids": among_value(conn, list(canonical_ids))},
-        )
+        by_external = _bindings(conn, flow, system, LINK_IDS.c.external_id, list(claims))
+        by_canonical = _bindings(conn, flow, system, LINK_IDS.c.canonical_id, list(canonical_ids))
         existing = {(ext, cid): digest for ext, cid, digest in [*by_external, *by_canonical]}
         kept = {(ext, cid) for ext, cid in existing if ext in claims and claims[ext][0] == cid}
         stale = [ext for ext, cid in existing if (ext, cid) not in kept]

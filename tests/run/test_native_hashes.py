@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import orjson
+
 from connectors.base import NativeRecord
+from sync_engine.run.sides import _NATIVE_OPTIONS, _native_bytes
 from tests.run.conftest import World
 
 
@@ -24,3 +27,10 @@ def test_a_pages_hashes_are_each_records_hash_for_any_keys_and_values(world: Wor
     assert hashes == {rec.id: side.native_hash(rec.data) for rec in records if not rec.deleted}
     assert hashes["plain"] == side.native_hash({"a": {"x": "Müller", "y": [1, None]}, "b": 1}), "key order"
     assert hashes["decimal"] != side.native_hash({"amount": Decimal("12.5")})
+
+
+def test_text_keyed_records_hash_the_same_bytes_as_before_the_fast_path() -> None:
+    """Hashes stored by earlier versions stay valid: the fast path changes no byte."""
+    data = {"b": 1, "a": {"y": [1, None, 2.5], "x": "Müller 名"}, "c": True}
+    assert _native_bytes(data) == orjson.dumps(data, option=_NATIVE_OPTIONS, default=str)
+    assert _native_bytes({"lines": {1: "one"}}) == b'{"lines":{"1":"one"}}'

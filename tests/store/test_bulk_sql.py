@@ -12,6 +12,11 @@ from sync_engine.store import Store
 from sync_engine.store.sql import among_param, among_value, insert_many, select_rows, upsert
 from sync_engine.store.tables import AUDIT_LOG, LINK_IDS, LINKS
 
+JSON_VALUES = pytest.mark.parametrize(
+    "after",
+    [None, {}, {"name": "Müller 名", "n": "2.50", "tags": ["a", None]}, [1, "two"]],
+    ids=["sql-null", "empty", "nested", "list"],
+)
 AT = datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=9)))
 
 
@@ -35,11 +40,7 @@ def _raw(store: Store, table: str, order: str) -> list[tuple[object, ...]]:
         return [tuple(row) for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}"))]
 
 
-@pytest.mark.parametrize(
-    "after",
-    [None, {}, {"name": "Müller 名", "n": "2.50", "tags": ["a", None]}, [1, "two"]],
-    ids=["sql-null", "empty", "nested", "list"],
-)
+@JSON_VALUES
 def test_bulk_insert_stores_the_same_as_a_core_insert(store: Store, after: object) -> None:
     with store.transaction() as conn:
         conn.execute(AUDIT_LOG.insert(), [_audit("core", after)])
@@ -109,11 +110,7 @@ def test_a_bulk_insert_that_breaks_a_constraint_is_sqlalchemys_integrity_error_a
     assert _raw(store, "links", "canonical_id") == []
 
 
-@pytest.mark.parametrize(
-    "after",
-    [None, {}, {"name": "Müller 名", "n": "2.50", "tags": ["a", None]}, [1, "two"]],
-    ids=["sql-null", "empty", "nested", "list"],
-)
+@JSON_VALUES
 def test_a_prepared_select_reads_the_same_values_as_a_core_select(store: Store, after: object) -> None:
     with store.transaction() as conn:
         insert_many(conn, AUDIT_LOG, [_audit("E 'one'", after), _audit("two", {"x": 1})])
