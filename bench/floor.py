@@ -70,8 +70,18 @@ def _store(db: sqlite3.Connection, chunk: list[tuple[str, str, dict, str]], resu
         "VALUES (?,?,?,?,?,?,?)",
         links,
     )
+    # link ids reference the links' integer keys: read them back for the batch
+    keys = dict(
+        db.execute(
+            "SELECT canonical_id, id FROM links WHERE flow = 'customers' "
+            "AND canonical_id IN (SELECT value FROM json_each(?))",
+            (orjson.dumps([link[1] for link in links]).decode(),),
+        ).fetchall()
+    )
     db.executemany(
-        "INSERT INTO link_ids (flow, entity, system, external_id, canonical_id) VALUES (?,?,?,?,?)", ids
+        "INSERT INTO link_ids (link_id, flow, entity, system, external_id, canonical_id) "
+        "VALUES (?,?,?,?,?,?)",
+        [(keys[row[4]], *row) for row in ids],
     )
     db.executemany(
         'INSERT INTO audit_log (run_id, flow, system, entity, external_id, op, "before", "after", at) '

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -27,6 +27,7 @@ from sync_engine.store.sql import (
 from sync_engine.store.tables import LINK_IDS, LINKS
 
 _LINK_COLUMNS = (
+    LINKS.c.id,
     LINKS.c.flow,
     LINKS.c.entity,
     LINKS.c.canonical_id,
@@ -39,7 +40,7 @@ _LINK_COLUMNS = (
 
 def _record(row: Sequence[Any]) -> LinkRecord:
     """A link from a row of ``_LINK_COLUMNS`` (in that order)."""
-    flow, entity, canonical_id, snapshot, digest, synced_at, meta = row
+    _, flow, entity, canonical_id, snapshot, digest, synced_at, meta = row
     return LinkRecord(
         flow=flow,
         entity=entity,
@@ -52,18 +53,18 @@ def _record(row: Sequence[Any]) -> LinkRecord:
     )
 
 
-def _attach_external_ids(conn: Connection, flow: str, records: dict[str, LinkRecord]) -> None:
-    """Fill ``external_ids`` of ``records`` (keyed by canonical id) from link_ids, in bulk."""
+def _attach_external_ids(conn: Connection, records: dict[int, LinkRecord]) -> None:
+    """Fill ``external_ids`` of ``records`` (keyed by link id) from link_ids, in bulk."""
 
     def build() -> Select[Any]:
-        return select(LINK_IDS.c.canonical_id, LINK_IDS.c.system, LINK_IDS.c.external_id).where(
-            LINK_IDS.c.flow == bindparam("flow"), among_param(conn, LINK_IDS.c.canonical_id, "ids")
+        return select(LINK_IDS.c.link_id, LINK_IDS.c.system, LINK_IDS.c.external_id).where(
+            among_param(conn, LINK_IDS.c.link_id, "ids")
         )
 
     for batch in chunked(records):
-        params = {"flow": flow, "ids": among_value(conn, batch)}
-        for canonical_id, system, external_id in select_rows(conn, ("external_ids",), build, params):
-            records[canonical_id].external_ids[system] = external_id
+        params = {"ids": among_value(conn, batch)}
+        for link_id, system, external_id in select_rows(conn, ("external_ids",), build, params):
+            records[link_id].external_ids[system] = external_id
 
 
 class LinkStore(StoreBase):
@@ -77,9 +78,7 @@ class LinkStore(StoreBase):
         Ids without a link are simply absent from the result.
         """
         found: dict[str, LinkRecord] = {}
-        join = LINK_IDS.join(
-            LINKS, and_(LINKS.c.flow == LINK_IDS.c.flow, LINKS.c.canonical_id == LINK_IDS.c.canonical_id)
-        )
+        join = LINK_IDS.join(LINKS, LINKS.c.id == LINK_IDS.c.link_id)
         with self._use(tx) as conn:
 
             def build() -> Select[Any]:
@@ -96,10 +95,10 @@ class LinkStore(StoreBase):
             for batch in chunked(unique(external_ids)):
                 params = {"flow": flow, "system": system, "ids": among_value(conn, batch)}
                 rows = select_rows(conn, ("find_links",), build, params)
-                records = {row[3]: _record(row[1:]) for row in rows}  # by canonical id
-                _attach_external_ids(conn, flow, records)
+                records = {row[1]: _record(row[1:]) for row in rows}  # by link id
+                _attach_external_ids(conn, records)
                 for row in rows:
-                    found[row[0]] = records[row[3]]
+                    found[row[0]] = records[row[1]]
         return found
 
     def get_links(
@@ -116,9 +115,9 @@ class LinkStore(StoreBase):
 
             for batch in chunked(unique(canonical_ids)):
                 params = {"flow": flow, "ids": among_value(conn, batch)}
-                records = {row[2]: _record(row) for row in select_rows(conn, ("get_links",), build, params)}
-                _attach_external_ids(conn, flow, records)
-                found.update(records)
+                records = {row[0]: _record(row) for row in select_rows(conn, ("get_links",), build, params)}
+                _attach_external_ids(conn, records)
+                found.update((link.canonical_id, link) for link in records.values())
         return found
 
     def iter_links(self, flow: str, *, batch_size: int = 5000) -> Iterator[LinkRecord]:
@@ -133,12 +132,12 @@ class LinkStore(StoreBase):
                 query = query.where(LINKS.c.canonical_id > after)
             query = query.order_by(LINKS.c.canonical_id).limit(batch_size)
             with self.transaction() as conn:
-                records = {row.canonical_id: _record(row) for row in conn.execute(query).all()}
-                _attach_external_ids(conn, flow, records)
+                records = {row.id: _record(row) for row in conn.execute(query).all()}
+                _attach_external_ids(conn, records)
             yield from records.values()
             if len(records) < batch_size:
                 return
-            after = next(reversed(records))
+            after = next(reversed(records.values())).canonical_id
 
     def iter_external_ids(self, flow: str, system: str, *, batch_size: int = 20_000) -> Iterator[str]:
         """Every id ``system`` has in the links of ``flow``: ids only, page by page (no snapshots)."""
@@ -213,20 +212,19 @@ class LinkStore(StoreBase):
                         }
                         for link in latest.values()
                     ],
-                    keys=("flow", "canonical_id"),
+                    keys=("canonical_id", "flow"),
                     update=("entity", "snapshot", "hash", "synced_at", "meta"),
                 )
-                _bind_external_ids(conn, latest.values())
+                _bind_external_ids(conn, latest.values(), _link_ids(conn, latest))
                 self._statistics.wrote(conn, len(latest))
 
     def delete_links(self, flow: str, canonical_ids: Iterable[str], *, tx: Connection | None = None) -> None:
         with self._use(tx) as conn:
             for batch in chunked(unique(canonical_ids)):
-                conn.execute(
-                    delete(LINK_IDS).where(
-                        LINK_IDS.c.flow == flow, among(conn, LINK_IDS.c.canonical_id, batch)
-                    )
+                doomed = select(LINKS.c.id).where(
+                    LINKS.c.flow == flow, among(conn, LINKS.c.canonical_id, batch)
                 )
+                conn.execute(delete(LINK_IDS).where(LINK_IDS.c.link_id.in_(doomed)))
                 conn.execute(
                     delete(LINKS).where(LINKS.c.flow == flow, among(conn, LINKS.c.canonical_id, batch))
                 )
@@ -237,18 +235,22 @@ class LinkStore(StoreBase):
 
     def external_ids_for(self, entity: str, system: str, canonical_ids: Iterable[str]) -> dict[str, str]:
         """Canonical id -> external id in ``system``, for records of ``entity`` linked by any flow."""
-        return self._id_pairs(entity, system, canonical_ids, LINK_IDS.c.canonical_id, LINK_IDS.c.external_id)
+        # through links: link_ids' copy of the canonical id has no index
+        return self._id_pairs(entity, system, canonical_ids, LINKS.c.canonical_id, LINK_IDS.c.external_id)
 
     def _id_pairs(
         self, entity: str, system: str, keys: Iterable[str], key_col: Any, value_col: Any
     ) -> dict[str, str]:
-        """``key_col`` -> ``value_col`` of link_ids; when several flows link a record, the first flow's."""
+        """``key_col`` -> ``value_col`` of link_ids (joined with links); when several flows link a
+        record, the first flow's."""
         found: dict[str, str] = {}
         with self.transaction() as conn:
             for batch in chunked(unique(keys)):
+                query = select(key_col, value_col)
+                if key_col.table is LINKS:
+                    query = query.select_from(LINK_IDS.join(LINKS, LINKS.c.id == LINK_IDS.c.link_id))
                 rows = conn.execute(
-                    select(key_col, value_col)
-                    .where(LINK_IDS.c.entity == entity, LINK_IDS.c.system == system)
+                    query.where(LINK_IDS.c.entity == entity, LINK_IDS.c.system == system)
                     .where(among(conn, key_col, batch))
                     .order_by(LINK_IDS.c.flow)
                 ).all()
@@ -273,25 +275,47 @@ def _update_native_hashes(conn: Connection, flow: str, system: str, hashes: dict
     execute_many(conn, ("set_native_hash",), lambda: _SET_NATIVE_HASH, rows)
 
 
+def _link_ids(conn: Connection, links: dict[tuple[str, str], LinkRecord]) -> dict[tuple[str, str], int]:
+    """(flow, canonical id) -> integer id of these links (just saved: the upsert does not report them)."""
+    found: dict[tuple[str, str], int] = {}
+    for flow in {flow for flow, _ in links}:
+
+        def build() -> Select[Any]:
+            return select(LINKS.c.canonical_id, LINKS.c.id).where(
+                LINKS.c.flow == bindparam("flow"), among_param(conn, LINKS.c.canonical_id, "ids")
+            )
+
+        ids = [cid for f, cid in links if f == flow]
+        params = {"flow": flow, "ids": among_value(conn, ids)}
+        found.update(((flow, cid), key) for cid, key in select_rows(conn, ("link_ids",), build, params))
+    return found
+
+
 def _bindings(
-    conn: Connection, flow: str, system: str, among_column: ColumnClause[str], ids: list[str]
+    conn: Connection, flow: str, system: str, among_column: ColumnClause[Any], ids: Sequence[Any]
 ) -> Sequence[tuple[Any, ...]]:
     """(external id, canonical id, native hash) of a system's bindings whose ``among_column`` is in
     ``ids``."""
 
-    def build() -> Select[Any]:
-        return select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash).where(
-            LINK_IDS.c.flow == bindparam("flow"),
-            LINK_IDS.c.system == bindparam("system"),
-            among_param(conn, among_column, "ids"),
-        )
+    by_link = among_column is LINK_IDS.c.link_id
 
-    params = {"flow": flow, "system": system, "ids": among_value(conn, ids)}
+    def build() -> Select[Any]:
+        query = select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINK_IDS.c.native_hash)
+        if not by_link:  # a link id implies its flow; naming the flow too steers SQLite to the wrong index
+            query = query.where(LINK_IDS.c.flow == bindparam("flow"))
+        return query.where(LINK_IDS.c.system == bindparam("system"), among_param(conn, among_column, "ids"))
+
+    params = {"system": system, "ids": among_value(conn, ids)}
+    if not by_link:
+        params["flow"] = flow
     return select_rows(conn, ("bindings", among_column.name), build, params)
 
 
-def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
-    """Make link_ids hold exactly the given (system, external id) bindings of these links.
+def _bind_external_ids(
+    conn: Connection, links: Iterable[LinkRecord], link_ids: dict[tuple[str, str], int]
+) -> None:
+    """Make link_ids hold exactly the given (system, external id) bindings of these links, whose
+    integer ids ``link_ids`` holds by (flow, canonical id).
 
     Reads the rows that could clash first, so re-saving unchanged links writes nothing to link_ids.
     """
@@ -313,19 +337,20 @@ def _bind_external_ids(conn: Connection, links: Iterable[LinkRecord]) -> None:
                 hashes[(link.flow, system)][external_id] = link.native_hashes[system]
 
     for (flow, system), claims in wanted.items():
-        canonical_ids = {cid for cid, _ in claims.values()}
+        keys = unique(link_ids[(flow, cid)] for cid, _ in claims.values())
         same_system = (LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
         remember = hashes.get((flow, system), {})
         # two lookups, not one OR: each then walks its own unique index instead of the (flow, system) range
         by_external = _bindings(conn, flow, system, LINK_IDS.c.external_id, list(claims))
-        by_canonical = _bindings(conn, flow, system, LINK_IDS.c.canonical_id, list(canonical_ids))
-        existing = {(ext, cid): digest for ext, cid, digest in [*by_external, *by_canonical]}
+        by_link = _bindings(conn, flow, system, LINK_IDS.c.link_id, keys)
+        existing = {(ext, cid): digest for ext, cid, digest in [*by_external, *by_link]}
         kept = {(ext, cid) for ext, cid in existing if ext in claims and claims[ext][0] == cid}
         stale = [ext for ext, cid in existing if (ext, cid) not in kept]
         if stale:
             conn.execute(delete(LINK_IDS).where(*same_system, among(conn, LINK_IDS.c.external_id, stale)))
         new_rows = [
             {
+                "link_id": link_ids[(flow, cid)],
                 "flow": flow,
                 "system": system,
                 "external_id": ext,

@@ -7,7 +7,19 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam, func, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import Executable, Select
@@ -37,7 +49,7 @@ def unique(items: Iterable[T]) -> list[T]:
     return list(dict.fromkeys(items))
 
 
-def among(conn: Connection, column: ColumnClause[str], values: Sequence[str]) -> ColumnElement[bool]:
+def among(conn: Connection, column: ColumnClause[Any], values: Sequence[Any]) -> ColumnElement[bool]:
     """``column IN values`` with one parameter, not one per value, so the statement is compiled once
     and cached instead of rendered anew for every list (half the cost of a 500-id lookup): on
     PostgreSQL ``= ANY(array)``, on SQLite ``IN (SELECT value FROM json_each(json array))``."""
@@ -45,17 +57,18 @@ def among(conn: Connection, column: ColumnClause[str], values: Sequence[str]) ->
 
 
 def among_param(
-    conn: Connection, column: ColumnClause[str], name: str | None, values: Sequence[str] | None = None
+    conn: Connection, column: ColumnClause[Any], name: str | None, values: Sequence[Any] | None = None
 ) -> ColumnElement[bool]:
     """:func:`among` with its one parameter named ``name``: pass its value as ``among_value(...)``."""
     value = None if values is None else among_value(conn, values)
     if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(name, value, type_=postgresql.ARRAY(String())))
+        element = BigInteger() if isinstance(column.type, Integer) else String()  # link ids are integers
+        return column == any_(bindparam(name, value, type_=postgresql.ARRAY(element)))
     array = bindparam(name, value, type_=String())
     return column.in_(select(literal_column("value")).select_from(func.json_each(array)))
 
 
-def among_value(conn: Connection, values: Sequence[str]) -> Any:
+def among_value(conn: Connection, values: Sequence[Any]) -> Any:
     """The value of an :func:`among_param` parameter: an array on PostgreSQL, a JSON array on SQLite."""
     return list(values) if conn.dialect.name == "postgresql" else orjson.dumps(list(values)).decode()
 

@@ -35,11 +35,18 @@ class Base(DeclarativeBase):
 
 
 class Link(Base):
-    """One canonical record of a flow: its last synced snapshot and hash."""
+    """One canonical record of a flow: its last synced snapshot and hash.
+
+    Keyed by an increasing integer, so new links append to the table and to the index of their ids
+    instead of landing on random pages: canonical ids are hashes (stable across a crashed run's rerun),
+    and each index keyed by one costs a random page write per insert. Only the unique
+    (canonical id, flow) index pays that; it also serves lookups of canonical ids across flows.
+    """
 
     __tablename__ = "links"
-    __table_args__ = (PrimaryKeyConstraint("flow", "canonical_id", name="pk_links"),)
+    __table_args__ = (UniqueConstraint("canonical_id", "flow", name="uq_links_canonical_flow"),)
 
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     flow: Mapped[str] = mapped_column(String(100))
     canonical_id: Mapped[str] = mapped_column(String(255))
     entity: Mapped[str] = mapped_column(String(50))
@@ -55,25 +62,22 @@ class LinkId(Base):
     __tablename__ = "link_ids"
     __table_args__ = (
         PrimaryKeyConstraint("flow", "system", "external_id", name="pk_link_ids"),
-        # one id per system and link; canonical id second, so the same index finds all ids of a batch of
-        # links (find/get/iter) and serves the cascading delete (random keys: each index costs writes)
-        UniqueConstraint("flow", "canonical_id", "system", name="uq_link_ids_flow_canonical_system"),
-        ForeignKeyConstraint(
-            ["flow", "canonical_id"],
-            ["links.flow", "links.canonical_id"],
-            name="fk_link_ids_links",
-            ondelete="CASCADE",
-        ),
-        # reference lookups go by entity across flows, in both directions
+        # one id per system and link; the same index finds all ids of a batch of links and serves the
+        # cascading delete. Keyed by the link's integer id, it grows at its end like the links table.
+        UniqueConstraint("link_id", "system", name="uq_link_ids_link_system"),
+        ForeignKeyConstraint(["link_id"], ["links.id"], name="fk_link_ids_links", ondelete="CASCADE"),
+        # references are resolved by entity across flows (canonical id -> external id goes through links)
         Index("ix_link_ids_entity_system_external", "entity", "system", "external_id"),
-        Index("ix_link_ids_entity_system_canonical", "entity", "system", "canonical_id"),
     )
 
+    link_id: Mapped[int] = mapped_column(BigId)
     flow: Mapped[str] = mapped_column(String(100))
     entity: Mapped[str] = mapped_column(String(50))
     system: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(255))
     canonical_id: Mapped[str] = mapped_column(String(255))
+    """The link's canonical id, copied (never changes), so a lookup by external id needs no join.
+    Not indexed: lookups by canonical id find the link first."""
     native_hash: Mapped[str | None] = mapped_column(String(32), nullable=True)
     """Hash (keyed by the mapping's version) of the native record last seen unchanged, or last synced:
     an equal hash on the next read means nothing to map, validate or merge. NULL: always look."""

@@ -39,7 +39,7 @@ def test_upgrade_creates_every_table_on_an_empty_database(blank_store: Store) ->
     blank_store.upgrade()
 
     assert tables_of(blank_store) == STATE_TABLES | {VERSION_TABLE}
-    assert blank_store.current_revision() == head_revision() == "0004_link_ids_canonical_first"
+    assert blank_store.current_revision() == head_revision() == "0005_link_integer_keys"
 
 
 def test_downgrade_to_base_drops_every_table_and_upgrade_recreates_them(store: Store) -> None:
@@ -171,11 +171,11 @@ def test_0004_keeps_every_link_id_and_the_one_id_per_system_rule(blank_store: St
                 {"s": system, "e": ext, "h": digest},
             )
 
-    blank_store.upgrade()
+    blank_store.upgrade("0004_link_ids_canonical_first")
 
-    [link] = blank_store.find_links("customers", "erp", ["E1"]).values()
-    assert link.external_ids == {"erp": "E1", "crm": "K1"}
-    assert blank_store.native_hashes("customers", "erp", ["E1"]) == {"E1": ("c1", "n1")}
+    with blank_store.transaction() as conn:
+        rows = conn.execute(text("SELECT system, external_id, native_hash FROM link_ids")).all()
+    assert sorted(rows) == [("crm", "K1", None), ("erp", "E1", "n1")]
     with pytest.raises(IntegrityError), blank_store.transaction() as conn:  # still one erp id per link
         conn.execute(
             text(
@@ -183,7 +183,91 @@ def test_0004_keeps_every_link_id_and_the_one_id_per_system_rule(blank_store: St
                 "VALUES ('customers', 'customer', 'erp', 'E2', 'c1')"
             )
         )
+    blank_store.downgrade("0003_native_hashes")
+    blank_store.upgrade("0004_link_ids_canonical_first")
+
+
+def _links_0004(store: Store) -> None:
+    """Links as revision 0004 keeps them: two flows, one canonical id in both, hashes and snapshots."""
+    with store.transaction() as conn:
+        for flow, cid, snapshot in (
+            ("customers", "c2", None),
+            ("customers", "c1", '{"name": "A"}'),
+            ("orders", "c1", None),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO links (flow, canonical_id, entity, snapshot, hash, meta) "
+                    "VALUES (:f, :c, 'customer', :s, 'h', '{\"deleted\": false}')"
+                ),
+                {"f": flow, "c": cid, "s": snapshot},
+            )
+        for flow, cid, system, ext, digest in (
+            ("customers", "c1", "erp", "E1", "n1"),
+            ("customers", "c1", "crm", "K1", None),
+            ("customers", "c2", "erp", "E2", "n2"),
+            ("orders", "c1", "erp", "O1", None),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO link_ids (flow, entity, system, external_id, canonical_id, native_hash) "
+                    "VALUES (:f, 'customer', :s, :e, :c, :h)"
+                ),
+                {"f": flow, "c": cid, "s": system, "e": ext, "h": digest},
+            )
+
+
+def test_0005_keys_links_by_integer_and_keeps_every_link_id_hash_and_rule(blank_store: Store) -> None:
+    blank_store.upgrade("0004_link_ids_canonical_first")
+    _links_0004(blank_store)
+
+    blank_store.upgrade()
+
+    [link] = blank_store.find_links("customers", "erp", ["E1"]).values()
+    assert (link.canonical_id, link.external_ids) == ("c1", {"erp": "E1", "crm": "K1"})
+    assert link.snapshot == {"name": "A"} and link.meta == {"deleted": False}
+    assert blank_store.native_hashes("customers", "erp", ["E1", "E2"]) == {
+        "E1": ("c1", "n1"),
+        "E2": ("c2", "n2"),
+    }
+    assert blank_store.get_links("orders", ["c1"])["c1"].external_ids == {"erp": "O1"}
+    assert blank_store.external_ids_for("customer", "erp", ["c1", "c2"]) == {"c1": "E1", "c2": "E2"}
+    assert blank_store.resolve_references("customer", "crm", ["K1"]) == {"K1": "c1"}
+    with blank_store.transaction() as conn:  # copied back in canonical-id order: ids follow it
+        order = conn.execute(text("SELECT flow, canonical_id FROM links ORDER BY id")).all()
+    assert order == [("customers", "c1"), ("customers", "c2"), ("orders", "c1")]
+    with pytest.raises(IntegrityError), blank_store.transaction() as conn:  # still one erp id per link
+        conn.execute(
+            text(
+                "INSERT INTO link_ids (link_id, flow, entity, system, external_id, canonical_id) "
+                "SELECT id, 'customers', 'customer', 'erp', 'E9', 'c1' FROM links "
+                "WHERE flow = 'customers' AND canonical_id = 'c1'"
+            )
+        )
     blank_store.delete_links("customers", ["c1"])
     assert blank_store.find_links("customers", "crm", ["K1"]) == {}
-    blank_store.downgrade("0003_native_hashes")
+    assert blank_store.get_links("orders", ["c1"])["c1"].external_ids == {"erp": "O1"}
+
+
+def test_0005_downgrade_keeps_every_link_and_id(blank_store: Store) -> None:
+    blank_store.upgrade("0004_link_ids_canonical_first")
+    _links_0004(blank_store)
     blank_store.upgrade()
+    blank_store.save_links([])  # a no-op save on the new schema
+
+    blank_store.downgrade("0004_link_ids_canonical_first")
+
+    with blank_store.transaction() as conn:
+        links = conn.execute(text("SELECT flow, canonical_id FROM links")).all()
+        ids = conn.execute(
+            text("SELECT flow, system, external_id, canonical_id, native_hash FROM link_ids")
+        ).all()
+    assert sorted(links) == [("customers", "c1"), ("customers", "c2"), ("orders", "c1")]
+    assert sorted(ids) == [
+        ("customers", "crm", "K1", "c1", None),
+        ("customers", "erp", "E1", "c1", "n1"),
+        ("customers", "erp", "E2", "c2", "n2"),
+        ("orders", "erp", "O1", "c1", None),
+    ]
+    blank_store.upgrade()
+    assert blank_store.count_links("customers") == 2
