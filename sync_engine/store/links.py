@@ -197,7 +197,7 @@ class LinkStore(StoreBase):
             for batch in chunked(links):
                 # last one wins within a batch (PostgreSQL cannot upsert the same row twice in one go)
                 latest = {(link.flow, link.canonical_id): link for link in batch}
-                upsert(
+                reported = upsert(
                     conn,
                     LINKS,
                     [
@@ -214,8 +214,16 @@ class LinkStore(StoreBase):
                     ],
                     keys=("canonical_id", "flow"),
                     update=("entity", "snapshot", "hash", "synced_at", "meta"),
+                    returning=("flow", "canonical_id", "id"),
+                    tell_inserted=True,
                 )
-                _bind_external_ids(conn, latest.values(), _link_ids(conn, latest))
+                new_links: set[int] = set()
+                if reported is None:  # SQLite's executemany reports no rows: read the ids back
+                    link_ids = _link_ids(conn, latest)
+                else:
+                    link_ids = {(flow, cid): key for flow, cid, key, _ in reported}
+                    new_links = {key for _, _, key, inserted in reported if inserted}
+                _bind_external_ids(conn, latest.values(), link_ids, new_links)
                 self._statistics.wrote(conn, len(latest))
 
     def delete_links(self, flow: str, canonical_ids: Iterable[str], *, tx: Connection | None = None) -> None:
@@ -312,10 +320,14 @@ def _bindings(
 
 
 def _bind_external_ids(
-    conn: Connection, links: Iterable[LinkRecord], link_ids: dict[tuple[str, str], int]
+    conn: Connection,
+    links: Iterable[LinkRecord],
+    link_ids: dict[tuple[str, str], int],
+    new_links: set[int],
 ) -> None:
     """Make link_ids hold exactly the given (system, external id) bindings of these links, whose
-    integer ids ``link_ids`` holds by (flow, canonical id).
+    integer ids ``link_ids`` holds by (flow, canonical id). ``new_links``: ids of links this save
+    inserted, which no binding can name yet (the foreign key), so they are not looked up.
 
     Reads the rows that could clash first, so re-saving unchanged links writes nothing to link_ids.
     """
@@ -337,12 +349,12 @@ def _bind_external_ids(
                 hashes[(link.flow, system)][external_id] = link.native_hashes[system]
 
     for (flow, system), claims in wanted.items():
-        keys = unique(link_ids[(flow, cid)] for cid, _ in claims.values())
+        keys = unique(key for cid, _ in claims.values() if (key := link_ids[(flow, cid)]) not in new_links)
         same_system = (LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
         remember = hashes.get((flow, system), {})
         # two lookups, not one OR: each then walks its own unique index instead of the (flow, system) range
         by_external = _bindings(conn, flow, system, LINK_IDS.c.external_id, list(claims))
-        by_link = _bindings(conn, flow, system, LINK_IDS.c.link_id, keys)
+        by_link = _bindings(conn, flow, system, LINK_IDS.c.link_id, keys) if keys else []
         existing = {(ext, cid): digest for ext, cid, digest in [*by_external, *by_link]}
         kept = {(ext, cid) for ext, cid in existing if ext in claims and claims[ext][0] == cid}
         stale = [ext for ext, cid in existing if (ext, cid) not in kept]

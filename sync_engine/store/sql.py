@@ -74,22 +74,28 @@ def among_value(conn: Connection, values: Sequence[Any]) -> Any:
 
 
 def upsert(
-    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: Sequence[str]
-) -> None:
-    """Insert ``rows``; where one with the same ``keys`` exists, overwrite its ``update`` columns.
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str],
+    returning: Sequence[str] = (),
+    tell_inserted: bool = False,
+) -> Sequence[tuple[Any, ...]] | None:
+    """Insert ``rows`` (dicts with the same keys); where one with the same ``keys`` exists, overwrite its
+    ``update`` columns.
 
-    One executemany per call. ``rows`` must not repeat a key (PostgreSQL refuses to touch a row twice).
+    One statement per call: on PostgreSQL ``INSERT ... SELECT FROM unnest(one array per column)``, which
+    also reports the ``returning`` columns of every row, then with ``tell_inserted`` whether the row
+    is new (True) or was updated; on SQLite one executemany, which cannot report rows (None).
+    ``rows`` must not repeat a key (PostgreSQL refuses to touch a row twice).
     """
     if not rows:
-        return
+        return [] if conn.dialect.name == "postgresql" else None
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        pg_stmt = postgresql.insert(table)
-        pg_stmt = pg_stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: pg_stmt.excluded[c] for c in update}
-        )
-        conn.execute(pg_stmt, list(rows))
-    elif dialect == "sqlite":
+        return _upsert_arrays(conn, table, rows, keys, update, returning, tell_inserted)
+    if dialect == "sqlite":
 
         def build() -> Executable:
             lite_stmt = sqlite.insert(table)
@@ -98,8 +104,42 @@ def upsert(
             )
 
         execute_many(conn, ("upsert", table.name, tuple(keys), tuple(update)), build, rows)
-    else:
-        raise StoreError(f"the state store supports SQLite and PostgreSQL, not {dialect}")
+        return None
+    raise StoreError(f"the state store supports SQLite and PostgreSQL, not {dialect}")
+
+
+def _upsert_arrays(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str],
+    returning: Sequence[str],
+    tell_inserted: bool,
+) -> Sequence[tuple[Any, ...]]:
+    """The PostgreSQL upsert: each column's values as one typed array, so a batch is one statement with
+    one plan, whatever its size (Core's executemany costs a round of parameter processing per row)."""
+    dialect = conn.dialect
+    names = tuple(rows[0])
+    columns = [table.c[name] for name in names]
+    quote = dialect.identifier_preparer.format_column
+    # %b: binary arrays; in text form psycopg escapes every quote of every JSON value (20x slower)
+    arrays = ", ".join(f"%b::{column.type.compile(dialect=dialect)}[]" for column in columns)
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(column) for column in columns)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(quote(table.c[key]) for key in keys)}) DO UPDATE SET "
+        + ", ".join(f"{quote(table.c[name])} = excluded.{quote(table.c[name])}" for name in update)
+    )
+    reported = [quote(table.c[name]) for name in returning]
+    if tell_inserted:  # a row this statement inserted has no deleting transaction yet
+        reported.append("xmax = 0")
+    if reported:
+        sql += " RETURNING " + ", ".join(reported)
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    values = _columns(sql, rows, names, processors)
+    result = conn.exec_driver_sql(sql, tuple(values))
+    return result.all() if reported else []
 
 
 def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -90,6 +90,34 @@ def test_a_bulk_upsert_of_many_rows_keeps_each_rows_values_apart(store: Store) -
         )
 
 
+def test_an_upsert_reports_its_rows_and_which_are_new_on_postgresql_and_nothing_on_sqlite(
+    store: Store,
+) -> None:
+    rows = [
+        {"flow": "f", "canonical_id": f"c-{n}", "entity": "customer", "hash": None, "synced_at": AT,
+         "snapshot": {"path": "C:\\dir\\", "quote": '"', "text": "Grüße 名 \u2028"}, "meta": {}}
+        for n in (1, 2)
+    ]  # fmt: skip
+    keys, update = ("flow", "canonical_id"), ("snapshot", "hash")
+    with store.transaction() as conn:
+        first = upsert(
+            conn, LINKS, rows[:1], keys, update, returning=("canonical_id", "id"), tell_inserted=True
+        )
+        both = upsert(conn, LINKS, rows, keys, update, returning=("canonical_id", "id"), tell_inserted=True)
+        postgresql = conn.dialect.name == "postgresql"
+    with store.transaction() as conn:
+        stored = {row.canonical_id: row for row in conn.execute(select(LINKS))}
+    assert {cid: row.snapshot for cid, row in stored.items()} == {
+        "c-1": rows[0]["snapshot"],
+        "c-2": rows[1]["snapshot"],
+    }
+    if not postgresql:  # SQLite's executemany cannot report rows
+        assert first is None and both is None
+        return
+    assert first == [("c-1", stored["c-1"].id, True)]
+    assert sorted(both) == [("c-1", stored["c-1"].id, False), ("c-2", stored["c-2"].id, True)]
+
+
 def test_bulk_insert_refuses_a_naive_timestamp_and_writes_nothing(store: Store) -> None:
     with pytest.raises(StatementError, match="has no timezone"), store.transaction() as conn:
         naive = {**_audit("naive", None), "at": datetime(2026, 1, 1)}

@@ -113,6 +113,16 @@ def test_an_external_id_moves_to_the_link_that_claims_it(store: Store) -> None:
     assert store.find_links("customers", "erp", ["E2"]) == {}
 
 
+def test_one_save_of_new_and_known_links_replaces_and_moves_their_ids(store: Store) -> None:
+    # PostgreSQL skips looking up bindings of links the save inserts; the known link's are still read
+    store.save_links([customer("c-1", erp="E1", crm="C-old"), customer("c-3", erp="E3", crm="C-3")])
+    store.save_links([customer("c-1", erp="E1", crm="C-new"), customer("c-2", erp="E2", crm="C-3")])
+    assert store.find_links("customers", "crm", ["C-old"]) == {}
+    assert store.find_links("customers", "crm", ["C-new"])["C-new"].canonical_id == "c-1"
+    assert store.find_links("customers", "crm", ["C-3"])["C-3"].canonical_id == "c-2"
+    assert store.get_links("customers", ["c-3"])["c-3"].external_ids == {"erp": "E3"}
+
+
 def test_two_links_claiming_one_external_id_in_a_save_are_refused(store: Store) -> None:
     with pytest.raises(StoreError, match=r"erp id 'E1' is given to two links.*'c-1' and 'c-2'"):
         store.save_links([customer("c-1", erp="E1"), customer("c-2", erp="E1")])
