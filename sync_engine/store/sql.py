@@ -90,9 +90,9 @@ def upsert(
     is new (True) or was updated; on SQLite one executemany, which cannot report rows (None).
     ``rows`` must not repeat a key (PostgreSQL refuses to touch a row twice).
     """
-    if not rows:
-        return [] if conn.dialect.name == "postgresql" else None
     dialect = conn.dialect.name
+    if not rows:
+        return [] if dialect == "postgresql" else None
     if dialect == "postgresql":
         return _upsert_arrays(conn, table, rows, keys, update, returning, tell_inserted)
     if dialect == "sqlite":
@@ -136,8 +136,7 @@ def _upsert_arrays(
         reported.append("xmax = 0")
     if reported:
         sql += " RETURNING " + ", ".join(reported)
-    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
-    values = _columns(sql, rows, names, processors)
+    values = _columns(sql, rows, names, [_bind_processor(dialect, column) for column in columns])
     result = conn.exec_driver_sql(sql, tuple(values))
     return result.all() if reported else []
 
@@ -163,8 +162,7 @@ def _copy(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> Non
         f"COPY {prepare.format_table(table)} ({', '.join(prepare.format_column(c) for c in columns)}) "
         "FROM STDIN"
     )
-    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
-    values = _columns(sql, rows, names, processors)
+    values = _columns(sql, rows, names, [_bind_processor(dialect, column) for column in columns])
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     try:
@@ -173,6 +171,11 @@ def _copy(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> Non
                 copy.write_row(row)
     except dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error) from error
+
+
+def _bind_processor(dialect: Any, column: Any) -> Callable[[Any], Any] | None:
+    """How Core converts a value for ``column`` (JSON to text, timestamps to UTC), or None."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _columns(
