@@ -249,6 +249,21 @@ class _FieldMerger:
             for name in names
         }
 
+    def one_side_changed(
+        self, base: dict[str, Any], erp: dict[str, Any], crm: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The merged record when one side still holds the base (the caller checked ``is``): every
+        field takes the changed side's value, keyed lists merged item by item for their order. The
+        same record :meth:`record` gives, nothing can conflict, without a triple per field."""
+        changed = crm if erp is base else erp
+        merged: dict[str, Any] = {}
+        for name in dict.fromkeys([*erp, *crm]):
+            value, was = changed.get(name), base.get(name)
+            if value != was and name in LIST_KEYS and _is_item_list(value) and _is_item_list(was):
+                value = self.item_list(name, was, erp.get(name), crm.get(name), True).snap
+            merged[name] = value
+        return merged
+
     def value(self, path: str, top: str, base: Any, erp: Any, crm: Any, has_base: bool) -> _Values:
         if path in self.resolutions:
             return _Values.same(self.resolutions[path])
@@ -411,6 +426,9 @@ def _merge(
         if erp_rec == crm_rec and not resolutions:  # in sync already (the usual case): nothing to do
             return MergeResult(dict(erp_rec), "none", "none", {}, {}, (), dict(erp_rec))
         merger = _FieldMerger(policy, erp, crm, resolutions)
+        if not resolutions and base is not None and (erp_rec is base or crm_rec is base):
+            merged = merger.one_side_changed(base, erp_rec, crm_rec)
+            return _result(merged, present, {"erp": merged, "crm": merged}, (), dict(merged))
         values = merger.record(base, erp_rec, crm_rec)
         targets = {
             "erp": {name: v.erp for name, v in values.items()},

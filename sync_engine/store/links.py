@@ -349,14 +349,24 @@ def _bind_external_ids(
                 hashes[(link.flow, system)][external_id] = link.native_hashes[system]
 
     for (flow, system), claims in wanted.items():
-        keys = unique(key for cid, _ in claims.values() if (key := link_ids[(flow, cid)]) not in new_links)
         same_system = (LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
         remember = hashes.get((flow, system), {})
         # two lookups, not one OR: each then walks its own unique index instead of the (flow, system) range
         by_external = _bindings(conn, flow, system, LINK_IDS.c.external_id, list(claims))
-        by_link = _bindings(conn, flow, system, LINK_IDS.c.link_id, keys) if keys else []
-        existing = {(ext, cid): digest for ext, cid, digest in [*by_external, *by_link]}
+        existing = {(ext, cid): digest for ext, cid, digest in by_external}
         kept = {(ext, cid) for ext, cid in existing if ext in claims and claims[ext][0] == cid}
+        # A link found holding its claimed id has no other id in this system (one per link and system):
+        # only the rest, not new either, may hold an id to unbind (re-saving known links: none).
+        keys = unique(
+            key
+            for ext, (cid, _) in claims.items()
+            if (ext, cid) not in kept and (key := link_ids[(flow, cid)]) not in new_links
+        )
+        if keys:
+            existing.update(
+                ((ext, cid), digest)
+                for ext, cid, digest in _bindings(conn, flow, system, LINK_IDS.c.link_id, keys)
+            )
         stale = [ext for ext, cid in existing if (ext, cid) not in kept]
         if stale:
             conn.execute(delete(LINK_IDS).where(*same_system, among(conn, LINK_IDS.c.external_id, stale)))

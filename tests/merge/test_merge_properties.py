@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -185,6 +187,24 @@ def test_a_change_on_one_side_only_always_reaches_the_other(scenario, policy, er
             assert values_equal(name, crm_after[name], erp[name]), name
         if crm_changed and not erp_changed:
             assert values_equal(name, erp_after[name], crm[name]), name
+
+
+@PROPERTY
+@given(scenarios(with_base=True), policies(), st.sampled_from(["erp", "crm"]), times, times)
+def test_a_side_that_still_holds_the_base_object_merges_as_a_copy_of_it_would(
+    scenario, policy, unchanged, erp_at, crm_at
+) -> None:
+    """The engine hands the merge the snapshot itself for a side that did not change; the shortcut
+    taken then gives the very result (down to the key order of the snapshot) of an equal copy."""
+    base, erp, crm = scenario
+    records = {"erp": erp, "crm": crm, unchanged: base}
+    copies = {**records, unchanged: copy.deepcopy(base)}
+    fast = merge(base, SideState(records["erp"], erp_at), SideState(records["crm"], crm_at), policy)
+    slow = merge(base, SideState(copies["erp"], erp_at), SideState(copies["crm"], crm_at), policy)
+    assert fast == slow
+    assert json.dumps(fast.snapshot) == json.dumps(slow.snapshot)
+    assert fast.conflicts == ()
+    assert fast.snapshot is not fast.merged  # the link's snapshot is a dict of its own
 
 
 def expected_conflicts(base: dict, erp: dict, crm: dict) -> set[str]:
