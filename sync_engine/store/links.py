@@ -197,6 +197,10 @@ class LinkStore(StoreBase):
             for batch in chunked(links):
                 # last one wins within a batch (PostgreSQL cannot upsert the same row twice in one go)
                 latest = {(link.flow, link.canonical_id): link for link in batch}
+                # An upsert keeps an existing row's id and SQLite gives a new row one above the highest
+                # (or, past 2**63 - 1, any free one): an id above this is a link this save inserted.
+                # PostgreSQL reports which rows are new itself.
+                highest = _highest_link_id(conn) if conn.dialect.name == "sqlite" else 0
                 reported = upsert(
                     conn,
                     LINKS,
@@ -217,9 +221,9 @@ class LinkStore(StoreBase):
                     returning=("flow", "canonical_id", "id"),
                     tell_inserted=True,
                 )
-                new_links: set[int] = set()
                 if reported is None:  # SQLite's executemany reports no rows: read the ids back
                     link_ids = _link_ids(conn, latest)
+                    new_links = {key for key in link_ids.values() if key > highest}
                 else:
                     link_ids = {(flow, cid): key for flow, cid, key, _ in reported}
                     new_links = {key for _, _, key, inserted in reported if inserted}
@@ -281,6 +285,11 @@ _SET_NATIVE_HASH = (
 def _update_native_hashes(conn: Connection, flow: str, system: str, hashes: dict[str, str | None]) -> None:
     rows = [{"f": flow, "s": system, "e": ext, "h": h} for ext, h in hashes.items()]
     execute_many(conn, ("set_native_hash",), lambda: _SET_NATIVE_HASH, rows)
+
+
+def _highest_link_id(conn: Connection) -> int:
+    """The highest link id there is, 0 without links."""
+    return conn.execute(select(func.coalesce(func.max(LINKS.c.id), 0))).scalar_one()
 
 
 def _link_ids(conn: Connection, links: dict[tuple[str, str], LinkRecord]) -> dict[tuple[str, str], int]:
