@@ -144,7 +144,8 @@ def case_initial(directory: str, n: int) -> dict[str, Any]:
     # the floor, on systems and a state database of its own, in this same process
     Path(f"{directory}/floor").mkdir()
     twin = _world(f"{directory}/floor", n, tracking="cursor", direction="erp_to_crm")
-    result["floor_s"] = floor.initial(twin.erp, twin.crm, f"{directory}/floor/state.db")
+    version = load_mapping(ROOT / "mappings", "memory", "customer").version
+    result["floor_s"] = floor.initial(twin.erp, twin.crm, f"{directory}/floor/state.db", version)
     result["floor_connector_s"] = twin.erp.spent + twin.crm.spent
     return result
 

@@ -1,8 +1,10 @@
 """The floor: hand-written loops doing the engine's essential work, measured in the same run.
 
-- initial: read the ERP's pages; per record map by hand (bench/mapping.py), validate with the model,
-  dump to JSON, hash; map back by hand and write to the CRM in batches; then store links, link ids and
-  audit rows set-based (sqlite3 ``executemany``, one transaction per batch) in the engine's own schema.
+- initial: read the ERP's pages; per record hash the native record (as the engine does, for the next
+  run to skip it unchanged), map by hand (bench/mapping.py), validate with the model, dump to JSON,
+  hash; map back by hand and write to the CRM in batches; then store links, link ids with the ERP's
+  native hashes and audit rows set-based (sqlite3 ``executemany``, one transaction per batch) in the
+  engine's own schema.
 - snapshot (nothing changed): read both systems' pages; per record hash the native record the way the
   engine does; compare, a page at a time, with the stored hashes of the links (one ``IN`` query).
 
@@ -34,35 +36,38 @@ def _dump(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def initial(erp: Any, crm: Any, database: str, page_size: int = 500) -> float:
+def initial(erp: Any, crm: Any, database: str, version: str, page_size: int = 500) -> float:
     """Seconds of wall time to sync every ERP customer into the (empty) CRM and record the links."""
     db = sqlite3.connect(database, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA cache_size=-65536")
     db.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")  # as the engine's store
+    key = version.encode()
     started = time.perf_counter()
     for page in erp.read_changes("customer", None, page_size=page_size):
         done = []
         for rec in page.records:
+            native = _native_hash(rec.data, key)
             canon = Customer.model_validate(hand_to_canonical(rec.data)).model_dump(mode="json")
-            done.append((rec.id, canonical_id_for("customers", "erp", rec.id), canon, record_hash(canon)))
+            cid = canonical_id_for("customers", "erp", rec.id)
+            done.append((rec.id, cid, canon, record_hash(canon), native))
         for start in range(0, len(done), BATCH):
             chunk = done[start : start + BATCH]
-            requests = [WriteRequest("create", cid, hand_to_native(canon)) for _, cid, canon, _ in chunk]
+            requests = [WriteRequest("create", cid, hand_to_native(canon)) for _, cid, canon, _, _ in chunk]
             results = crm.write_batch("customer", requests)
             _store(db, chunk, results)
     db.close()
     return time.perf_counter() - started
 
 
-def _store(db: sqlite3.Connection, chunk: list[tuple[str, str, dict, str]], results: list) -> None:
+def _store(db: sqlite3.Connection, chunk: list[tuple[str, str, dict, str, str]], results: list) -> None:
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
     links, ids, audit = [], [], []
-    for (erp_id, cid, canon, digest), result in zip(chunk, results, strict=True):
+    for (erp_id, cid, canon, digest, native), result in zip(chunk, results, strict=True):
         links.append(("customers", cid, "customer", _dump(canon), digest, now, "{}"))
-        ids.append(("customers", "customer", "erp", erp_id, cid))
-        ids.append(("customers", "customer", "crm", result.id, cid))
+        ids.append(("customers", "customer", "erp", erp_id, cid, native))
+        ids.append(("customers", "customer", "crm", result.id, cid, None))
         audit.append((None, "customers", "crm", "customer", result.id, "create", None, _dump(canon), now))
     db.execute("BEGIN")
     db.executemany(
@@ -79,8 +84,8 @@ def _store(db: sqlite3.Connection, chunk: list[tuple[str, str, dict, str]], resu
         ).fetchall()
     )
     db.executemany(
-        "INSERT INTO link_ids (link_id, flow, entity, system, external_id, canonical_id) "
-        "VALUES (?,?,?,?,?,?)",
+        "INSERT INTO link_ids (link_id, flow, entity, system, external_id, canonical_id, native_hash) "
+        "VALUES (?,?,?,?,?,?,?)",
         [(keys[row[4]], *row) for row in ids],
     )
     db.executemany(

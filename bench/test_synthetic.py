@@ -147,3 +147,35 @@ def test_targets_report_met_and_not_met_from_the_figures() -> None:
     assert lines[1].startswith("NOT MET") and "1,000 records/s" in lines[1]
     assert lines[2].startswith("NOT MET") and "peak 400 MB" in lines[2]
     assert lines[3].startswith("NOT MET") and "1000.0x" in lines[3]
+
+
+def test_the_initial_floor_stores_what_the_engine_stores(tmp_path: Path) -> None:
+    """The floor is only a floor if it does the engine's work: the same links, ids, native hashes and
+    audit rows, by value (the engine's own timestamps and run ids aside)."""
+    import sqlite3
+
+    import floor
+
+    engine_world = _world(str(tmp_path), 60, tracking="cursor", direction="erp_to_crm")
+    report, _ = engine_world.run()
+    assert report.sides["crm"].created == 60
+    (tmp_path / "floor").mkdir()
+    twin = _world(str(tmp_path / "floor"), 60, tracking="cursor", direction="erp_to_crm")
+    version = load_mapping(ROOT / "mappings", "memory", "customer").version
+    floor.initial(twin.erp, twin.crm, str(tmp_path / "floor" / "state.db"), version)
+
+    def stored(path: Path) -> dict[str, list[tuple[object, ...]]]:
+        with sqlite3.connect(path) as db:
+            return {
+                "links": db.execute("SELECT flow, canonical_id, entity, snapshot, hash, meta FROM links "
+                                    "ORDER BY canonical_id").fetchall(),
+                "link_ids": db.execute("SELECT flow, entity, system, external_id, canonical_id, native_hash "
+                                       "FROM link_ids ORDER BY canonical_id, system").fetchall(),
+                "audit": db.execute('SELECT flow, system, entity, external_id, op, "before", "after" '
+                                    "FROM audit_log ORDER BY external_id").fetchall(),
+            }  # fmt: skip
+
+    engine_rows, floor_rows = stored(tmp_path / "state.db"), stored(tmp_path / "floor" / "state.db")
+    assert len(floor_rows["link_ids"]) == 120
+    assert sum(1 for row in floor_rows["link_ids"] if row[5] is not None) == 60  # the ERP's records
+    assert floor_rows == engine_rows
