@@ -85,8 +85,13 @@ def _split_step(native: str, members: list[Rule]) -> Step:
 
     targets = [m.target for m in members]
     getters = [(t, compile_getter(t)) for t in targets]
+    simple = None
+    flat = not nested and not is_root_path(native) and len(split_path(native)) == 1
+    if flat and all(conv is None for _, conv, _, _ in parts):
+        simple = ("split", native, separator, maxsplit, tuple((i, d, key) for i, _, d, key in parts))
     return Step(
         fn=split_step,
+        simple=simple,
         target=", ".join(targets),
         native=native,
         rule=f"split on {separator!r}",

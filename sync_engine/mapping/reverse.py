@@ -97,9 +97,10 @@ def _step(rule: Rule) -> Step:
             value = conv(value)
         write(out, value)
 
+    simple = None
     if conv is None and entity is None and write_currency is None and "template" in r and "." not in target:
         step = _template_step(target, r["template"]) or step
-    simple = None
+        simple = _unjoin_form(target, r["template"])
     if entity is None and write_currency is None and "native" in r and not is_root_path(r["native"]):
         src, dst = split_path(target), split_path(r["native"])
         if len(src) <= 2 and len(dst) <= 2:
@@ -113,6 +114,14 @@ def _step(rule: Rule) -> Step:
         tops=frozenset({rule.top}),
         shown=_shown(rule),
     )
+
+
+def _unjoin_form(key: str, template: str) -> tuple[Any, ...] | None:
+    """The fusable form of the common "{first} {last}" template read back into two native keys."""
+    parts = parse_template(template)
+    if len(parts) != 2 or parts[0][0] or any(f is None or "." in f for _, f in parts) or not parts[1][0]:
+        return None
+    return ("unjoin", key, parts[1][0], (parts[0][1], parts[1][1]))
 
 
 def _template_step(key: str, template: str) -> StepFn | None:
@@ -204,8 +213,11 @@ def _split_join_step(native: str, members: list[Rule]) -> Step:
             parts.pop()
         set_native(out, separator.join("" if p is None else str(p) for p in parts) if parts else None)
 
+    targets = tuple(m.target for m in ordered)
+    flat = all("." not in t for t in targets) and "." not in native and not is_root_path(native)
     return Step(
         fn=join_step,
+        simple=("join", targets, separator, native) if flat else None,
         target=", ".join(m.target for m in ordered),
         native=native,
         rule=f"join with {separator!r}",

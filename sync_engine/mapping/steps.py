@@ -38,7 +38,10 @@ class Step:
     """Reads back, from the step's output, the value it produced."""
     simple: tuple[Any, ...] | None = None
     """A form the side can fuse with others: ``("copy", src_path, dst_path)`` or
-    ``("conv", src_path_or_getter, conv, default, dst_path)``; paths are tuples of one or two keys."""
+    ``("conv", src_path_or_getter, conv, default, dst_path)``; paths are tuples of one or two keys.
+    Text cut or joined between top-level keys: ``("split", src_key, separator, maxsplit,
+    ((part, default, dst_key), ...))``, ``("unjoin", src_key, separator, (dst_key, dst_key))`` (a
+    two-placeholder template read back) and ``("join", (src_key, ...), separator, dst_key)``."""
     child: Direction | None = None
     list_in: Getter | None = None
     list_out: Setter | None = None
@@ -148,6 +151,8 @@ def _fuse(simple: list[tuple[Any, ...]]) -> StepFn | None:
     """One closure doing all the simple rules of a side, as plain loops over prepared tuples."""
     if not simple:
         return None
+    texts = [form for form in simple if form[0] in _TEXT_FORMS]  # after the rest, in step order
+    simple = [form for form in simple if form[0] not in _TEXT_FORMS]
     copies: list[tuple[str, str]] = []
     copies_in: list[tuple[str, str, str]] = []
     copies_out: list[tuple[str, str, str]] = []
@@ -173,7 +178,55 @@ def _fuse(simple: list[tuple[Any, ...]]) -> StepFn | None:
             getter = compile_getter(".".join(src)) if isinstance(src, tuple) else src
             out_key = dst[0] if len(dst) == 1 else None
             general.append((getter, conv, default, out_key, compile_setter(".".join(dst))))
-    return _generate(copies, copies_in, copies_out, key_convs, general)
+    return _generate(copies, copies_in, copies_out, key_convs, general, texts)
+
+
+_TEXT_FORMS = frozenset({"split", "unjoin", "join"})
+
+
+def _text_lines(forms: list[tuple[Any, ...]], scope: dict[str, Any]) -> list[str]:
+    """Straight-line code for the text forms: the same values as the steps they stand for (on a
+    value they refuse, the runner runs those steps to raise their error)."""
+    body: list[str] = []
+    for n, form in enumerate(forms):
+        if form[0] == "split":  # native text -> parts; the last part keeps the rest
+            _, key, separator, maxsplit, parts = form
+            body.append(f"    value = get({_literal(key)})")
+            body.append("    if value is None:")
+            for index, (_, default, out_key) in enumerate(parts):
+                scope[f"sdefault{n}_{index}"] = default
+                body.append(f"        out[{_literal(out_key)}] = sdefault{n}_{index}")
+            body.append("    else:")
+            body.append(f"        pieces = str(value).split({_literal(separator)}, {int(maxsplit)})")
+            for index, (part, _, out_key) in enumerate(parts):
+                body.append(
+                    f"        out[{_literal(out_key)}] = pieces[{int(part)}] if len(pieces) > {int(part)} "
+                    f"else sdefault{n}_{index}"
+                )
+        elif form[0] == "unjoin":  # "{a}<separator>{b}" read back: cut at the first separator
+            _, key, separator, (first, second) = form
+            body.append(f"    value = get({_literal(key)})")
+            body.append("    if value is None:")
+            body.append(f"        out[{_literal(first)}] = out[{_literal(second)}] = None")
+            body.append("    else:")
+            body.append(
+                "        head, found, rest = (value if isinstance(value, str) else str(value))"
+                f".partition({_literal(separator)})"
+            )
+            body.append("        if not found:")
+            body.append("            raise ValueError('not the shape of the template')")
+            body.append(f"        out[{_literal(first)}] = head")
+            body.append(f"        out[{_literal(second)}] = rest")
+        else:  # "join": parts -> one text; missing trailing parts are left out, inner ones empty
+            _, keys, separator, out_key = form
+            body.append(f"    parts = [{', '.join(f'get({_literal(k)})' for k in keys)}]")
+            body.append("    while parts and parts[-1] is None:")
+            body.append("        parts.pop()")
+            body.append(
+                f"    out[{_literal(out_key)}] = {_literal(separator)}.join(['' if p is None else str(p) "
+                "for p in parts]) if parts else None"
+            )
+    return body
 
 
 def _generate(
@@ -182,6 +235,7 @@ def _generate(
     copies_out: list[tuple[str, str, str]],
     key_convs: list[tuple[str, Convert, Any, str]],
     general: list[tuple[Getter, Convert | None, Any, str | None, Setter]],
+    texts: list[tuple[Any, ...]],
 ) -> StepFn:
     """The fused closure as straight-line Python, one statement per rule with its keys as literals:
     no tuple unpacking or loop per field (a third of the mapping's cost). Keys are written with
@@ -215,6 +269,7 @@ def _generate(
         body.append(
             f"    out[{_literal(out_key)}] = value" if out_key is not None else f"    setter{n}(out, value)"
         )
+    body += _text_lines(texts, scope)
     source = "def fused(src, out, ctx, root):\n" + "\n".join(body) + "\n"
     exec(compile(source, "<fused mapping rules>", "exec"), scope)  # keys are repr() literals: no code
     fused: StepFn = scope["fused"]
@@ -240,11 +295,18 @@ def item_list_step(child: Direction, get: Getter, put: Setter, target: str, nati
             fns = child.fns
             try:
                 # The child side's loop, inlined: this runs for every address, contact and line.
-                for item in items:
-                    mapped: Record = {}
-                    for fn in fns:
-                        fn(item, mapped, ctx, root)
-                    result.append(mapped)
+                if len(fns) == 1:  # all of the item's rules fused into one closure: the usual case
+                    (only,) = fns
+                    for item in items:
+                        mapped: Record = {}
+                        only(item, mapped, ctx, root)
+                        result.append(mapped)
+                else:
+                    for item in items:
+                        mapped = {}
+                        for fn in fns:
+                            fn(item, mapped, ctx, root)
+                        result.append(mapped)
             except Exception:
                 i = len(result)
                 try:

@@ -271,3 +271,54 @@ def test_native_names_with_quotes_and_code_like_text_are_plain_keys_in_both_dire
     canonical = mapping.to_canonical(native)
     assert (canonical["name"], canonical["legal_form"], canonical["tax_id"]) == ("Acme", "GmbH", "DE1")
     assert mapping.to_native(canonical) == native
+
+
+@pytest.mark.parametrize("separator", ["\n", " / ", "'); raise SystemExit(3); ('", '"\\'])
+def test_split_join_and_template_rules_fused_give_what_each_rule_gives_alone(separator: str) -> None:
+    # Splits, joins and two-placeholder templates run inside the generated closure of a list item;
+    # ``explain`` runs every rule's own step, item by item: the reference.
+    odd = "k'); raise SystemExit(4); ('"
+    cut = f"native: {json.dumps(odd)}, separator: {json.dumps(separator)}"
+    mapping = mapping_from(
+        "entity: customer\n"
+        "fields:\n"
+        "  name: company\n"
+        "  addresses:\n"
+        "    native: addresses\n"
+        "    items:\n"
+        "      kind: type\n"
+        f"      street: {{split: {{{cut}, part: 0}}}}\n"
+        f"      street2: {{split: {{{cut}, part: 1}}}}\n"
+        "  contacts:\n"
+        "    native: people\n"
+        "    items:\n"
+        f"      name: {{template: {json.dumps('{first}' + separator + '{last}')}}}\n"
+        "      email: email\n",
+        "customer",
+    )
+    # the rules below do run fused: one closure per list item, in both directions
+    assert all(len(step.child.fns) == 1 for step in mapping._reverse.steps if step.child)
+    assert all(len(step.child.fns) == 1 for step in mapping._forward.steps if step.child)
+    texts = [None, "", "one", f"one{separator}", f"{separator}two", f"a{separator}b{separator}c", 42]
+    for text in texts:
+        native = {"addresses": [{"type": "INV", odd: text}], "people": [{"first": text, "last": "L"}]}
+        alone, _ = mapping.explain(native)
+        assert mapping.to_canonical(native) == alone
+    for street, street2 in [(None, None), ("a", None), (None, "b"), ("a", "b"), (1, 2), ("", "")]:
+        for name in [None, f"Jan{separator}van Dijk", f" Li {separator} Na {separator}", separator, 7]:
+            canonical = {
+                "addresses": [{"kind": "invoice", "street": street, "street2": street2}],
+                "contacts": [{"name": name, "email": "e"}],
+            }
+            alone, rows = mapping.explain(canonical, reverse=True)
+            failed = [row.error for row in rows if row.error is not None]
+            if failed:  # the fused run fails as the rule alone does, naming the field
+                with pytest.raises(MappingError) as raised:
+                    mapping.to_native(canonical)
+                assert (raised.value.field, raised.value.native_field) == (
+                    "contacts[0].name",
+                    failed[0].native_field,
+                )
+                assert "shape of the template" in str(raised.value) and name == 7
+                continue
+            assert mapping.to_native(canonical) == alone
