@@ -221,9 +221,8 @@ class LinkStore(StoreBase):
                     returning=("flow", "canonical_id", "id"),
                     tell_inserted=True,
                 )
-                if reported is None:  # SQLite's executemany reports no rows: read the ids back
-                    link_ids = _link_ids(conn, latest)
-                    new_links = {key for key in link_ids.values() if key > highest}
+                if reported is None:  # SQLite's executemany reports no rows
+                    link_ids, new_links = _sqlite_link_ids(conn, latest, highest)
                 else:
                     link_ids = {(flow, cid): key for flow, cid, key, _ in reported}
                     new_links = {key for _, _, key, inserted in reported if inserted}
@@ -288,8 +287,27 @@ def _update_native_hashes(conn: Connection, flow: str, system: str, hashes: dict
 
 
 def _highest_link_id(conn: Connection) -> int:
-    """The highest link id there is, 0 without links."""
-    return conn.execute(select(func.coalesce(func.max(LINKS.c.id), 0))).scalar_one()
+    """The highest link id there is, 0 without links (SQLite: no schema to qualify the name with)."""
+    # driver SQL: through Core, this one-row query cost as much as reading a batch's 200 ids back
+    return conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM links").scalar_one()
+
+
+def _sqlite_link_ids(
+    conn: Connection, links: dict[tuple[str, str], LinkRecord], highest: int
+) -> tuple[dict[tuple[str, str], int], set[int]]:
+    """The integer ids of links an upsert just saved on SQLite, and which of them it inserted, given
+    the highest id before it.
+
+    Each row inserted gets one above the highest id (the key is a rowid without AUTOINCREMENT) and an
+    updated row keeps its own, so when the highest id grew by exactly the number of links, every one
+    was inserted, in order: their ids are known without reading them back (an initial sync's batches).
+    """
+    after = _highest_link_id(conn)
+    if after - highest == len(links) and after < 2**62:
+        link_ids = {key: highest + offset for offset, key in enumerate(links, start=1)}
+        return link_ids, set(link_ids.values())
+    link_ids = _link_ids(conn, links)
+    return link_ids, {key for key in link_ids.values() if key > highest}
 
 
 def _link_ids(conn: Connection, links: dict[tuple[str, str], LinkRecord]) -> dict[tuple[str, str], int]:
@@ -358,9 +376,9 @@ def _bind_external_ids(
                 hashes[(link.flow, system)][external_id] = link.native_hashes[system]
 
     for (flow, system), claims in wanted.items():
-        same_system = (LINK_IDS.c.flow == flow, LINK_IDS.c.system == system)
         remember = hashes.get((flow, system), {})
-        # two lookups, not one OR: each then walks its own unique index instead of the (flow, system) range
+        # by external id first; by link id (below) only for the links that need it: two lookups, not
+        # one OR, so each walks its own unique index instead of the (flow, system) range
         by_external = _bindings(conn, flow, system, LINK_IDS.c.external_id, list(claims))
         existing = {(ext, cid): digest for ext, cid, digest in by_external}
         kept = {(ext, cid) for ext, cid in existing if ext in claims and claims[ext][0] == cid}
@@ -378,7 +396,13 @@ def _bind_external_ids(
             )
         stale = [ext for ext, cid in existing if (ext, cid) not in kept]
         if stale:
-            conn.execute(delete(LINK_IDS).where(*same_system, among(conn, LINK_IDS.c.external_id, stale)))
+            conn.execute(
+                delete(LINK_IDS).where(
+                    LINK_IDS.c.flow == flow,
+                    LINK_IDS.c.system == system,
+                    among(conn, LINK_IDS.c.external_id, stale),
+                )
+            )
         new_rows = [
             {
                 "link_id": link_ids[(flow, cid)],

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Text, cast, select
 
 from sync_engine.store import LinkRecord, Store, StoreError
-from sync_engine.store.tables import LINKS
+from sync_engine.store.tables import LINK_IDS, LINKS
 
 SYNCED = datetime(2026, 1, 31, 12, 30, 45, 123456, tzinfo=UTC)
 
@@ -121,6 +121,30 @@ def test_one_save_of_new_and_known_links_replaces_and_moves_their_ids(store: Sto
     assert store.find_links("customers", "crm", ["C-new"])["C-new"].canonical_id == "c-1"
     assert store.find_links("customers", "crm", ["C-3"])["C-3"].canonical_id == "c-2"
     assert store.get_links("customers", ["c-3"])["c-3"].external_ids == {"erp": "E3"}
+
+
+def test_every_id_is_bound_to_its_own_link_row_after_deletions(store: Store) -> None:
+    # SQLite learns the integer keys of a batch that inserted every link from the highest key alone
+    store.save_links(customer(f"c-{i}", erp=f"E{i}") for i in range(6))
+    store.delete_links("customers", ["c-5", "c-2"])  # the highest key, and one in the middle
+    store.save_links([customer("c-n1", erp="N1"), customer("c-n2", erp="N2")])  # all new
+    store.save_links([customer("c-n3", erp="N3"), customer("c-1", erp="E1", v=2), customer("c-n4", erp="N4")])
+    with store.transaction() as conn:
+        bound = conn.execute(
+            select(LINK_IDS.c.external_id, LINK_IDS.c.canonical_id, LINKS.c.canonical_id).join(
+                LINKS, LINKS.c.id == LINK_IDS.c.link_id
+            )
+        ).all()
+    assert sorted((ext, cid) for ext, cid, _ in bound) == sorted(
+        [(f"E{i}", f"c-{i}") for i in (0, 1, 3, 4)] + [(f"N{i}", f"c-n{i}") for i in (1, 2, 3, 4)]
+    )
+    assert all(own == row for _, own, row in bound), "a link id points at another link's row"
+    found = store.find_links("customers", "erp", ["N1", "N4", "E1"])
+    assert {ext: link.canonical_id for ext, link in found.items()} == {
+        "N1": "c-n1",
+        "N4": "c-n4",
+        "E1": "c-1",
+    }
 
 
 def test_two_links_claiming_one_external_id_in_a_save_are_refused(store: Store) -> None:
