@@ -147,6 +147,14 @@ def test_targets_report_met_and_not_met_from_the_figures() -> None:
     assert lines[1].startswith("NOT MET") and "1,000 records/s" in lines[1]
     assert lines[2].startswith("NOT MET") and "peak 400 MB" in lines[2]
     assert lines[3].startswith("NOT MET") and "1000.0x" in lines[3]
+    assert "floor" not in lines[3], "no floor figures, no floor growth"
+
+    small, big = initial(100, 0.01, 90.0), initial(1000, 0.12, 90.0)
+    small.update(n=100, floor_s=0.02, floor_connector_s=0.01)
+    big.update(n=1000, floor_s=0.15, floor_connector_s=0.03)
+    figures = {("initial", 100): small, ("initial", 1000): big}
+    line = next(x for x in targets(figures, 100, 1000) if "linear" in x)
+    assert line.startswith("NOT MET") and "took 12.0x" in line and "the floor's own time grew 12.0x" in line
 
 
 def test_the_initial_floor_stores_what_the_engine_stores(tmp_path: Path) -> None:
