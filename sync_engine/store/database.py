@@ -18,7 +18,7 @@ from sync_engine.store.errors import StoreError
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-SQLITE_CHECKPOINT_PAGES = 10_000
+SQLITE_CHECKPOINT_PAGES = 40_000
 
 
 def _plain(value: Any) -> Any:
@@ -97,10 +97,11 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: link lookups stay in memory
         cursor.execute("PRAGMA temp_store=MEMORY")
-        # copy the WAL back every 10,000 pages (40 MiB), not 1,000: random-key index pages written by
-        # several commits in between are copied (and synced) once; 30% cheaper inserts at 60k links
+        # copy the WAL back every 40,000 pages (160 MiB), not 1,000: a random-key index page written by
+        # several commits in between is copied (and synced) once. 1,000 -> 10,000: 30% cheaper inserts at
+        # 60k links; 10,000 -> 40,000: commit 73 -> 65 µs per link in an initial sync of 1M
         cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
-        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_CHECKPOINT_PAGES * 4096 * 2}")
+        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_CHECKPOINT_PAGES * 4096}")  # kept after one
         cursor.close()
 
     @event.listens_for(engine, "begin")

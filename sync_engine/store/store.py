@@ -75,7 +75,7 @@ class Store(LinkStore, CursorStore, RunStore, ConflictStore, DeadLetterStore, Lo
     def checkpoint(self) -> None:
         """SQLite: copy the write-ahead log back into the database file now, as far as no reader still
         needs it, so the run that wrote it pays for it and the next run starts with a short log
-        (checkpoints are rare during a run: every 10,000 pages). Nothing to do on PostgreSQL."""
+        (checkpoints are rare during a run: every 40,000 pages). Nothing to do on PostgreSQL."""
         if self._engine.dialect.name != "sqlite":
             return
         raw = self._engine.raw_connection()

@@ -23,7 +23,7 @@ def test_a_sqlite_state_file_runs_in_wal_with_rare_checkpoints(tmp_path: Path) -
         store.close()
     # synchronous 1 = NORMAL: in WAL a crash never corrupts; the last commits may roll back after
     # a power cut, which a rerun repairs (the claim of written-but-unlinked records)
-    assert got == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "wal_autocheckpoint": 10_000}
+    assert got == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "wal_autocheckpoint": 40_000}
 
 
 def test_a_checkpoint_moves_what_the_log_holds_into_the_database_file(tmp_path: Path) -> None:
