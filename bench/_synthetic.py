@@ -144,9 +144,15 @@ def _us(when: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+_SCATTER = 2_654_435_761  # odd, so multiplying by it modulo 2**32 is a bijection (Knuth's hash constant)
+_GATHER = pow(_SCATTER, -1, 2**32)  # its inverse: id -> index
+
+
 class SyntheticCustomers(Connector):
     """Options: ``records`` (indexes 0..records-1 exist at the start), ``capacity`` (index slots,
-    at least ``records``), ``prefix`` (one letter of the ids), ``change_tracking`` and ``clock``."""
+    at least ``records``), ``prefix`` (one letter of the ids), ``scattered_ids`` (ids in no order, as
+    the UUIDs of SuiteCRM or BottleCRM; else they follow the index, as an ERP's numbers do),
+    ``change_tracking`` and ``clock``."""
 
     name = "synthetic"
 
@@ -155,6 +161,7 @@ class SyntheticCustomers(Connector):
         records = int(self.options.get("records", 0))
         capacity = int(self.options.get("capacity", records))
         self.prefix: str = self.options.get("prefix", "S")
+        self.scattered_ids = bool(self.options.get("scattered_ids", False))
         self.clock: SyntheticClock = self.options.get("clock") or SyntheticClock()
         self.capabilities = Capabilities(
             entities=frozenset({"customer"}),
@@ -175,12 +182,21 @@ class SyntheticCustomers(Connector):
 
     @classmethod
     def system(
-        cls, name: str, *, records: int, capacity: int, prefix: str, tracking: str, clock: SyntheticClock
+        cls,
+        name: str,
+        *,
+        records: int,
+        capacity: int,
+        prefix: str,
+        tracking: str,
+        clock: SyntheticClock,
+        scattered_ids: bool = False,
     ) -> SyntheticCustomers:
         options = {
             "records": records,
             "capacity": capacity,
             "prefix": prefix,
+            "scattered_ids": scattered_ids,
             "change_tracking": tracking,
             "clock": clock,
         }
@@ -200,11 +216,21 @@ class SyntheticCustomers(Connector):
         return generate(index) if patch is None else _patched(generate(index), patch)
 
     def _native(self, index: int) -> NativeRecord:
-        return NativeRecord(f"{self.prefix}{index:07d}", self.record(index), _when(self.modified[index]))
+        return NativeRecord(self.id_of(index), self.record(index), _when(self.modified[index]))
+
+    def id_of(self, index: int) -> str:
+        """The id of record ``index``: scattered ids are the index times an odd number modulo 2**32,
+        so each index has its own id and the id gives the index back, but consecutive records' ids
+        fall anywhere in the id order, as random UUIDs do."""
+        if self.scattered_ids:
+            return f"{self.prefix}{index * _SCATTER % 2**32:010d}"
+        return f"{self.prefix}{index:07d}"
 
     def _index(self, record_id: str | None) -> int | None:
         if record_id and record_id[:1] == self.prefix and record_id[1:].isdigit():
             index = int(record_id[1:])
+            if self.scattered_ids:
+                index = index * _GATHER % 2**32
             if index < len(self.modified) and self.modified[index]:
                 return index
         return None
@@ -228,7 +254,7 @@ class SyntheticCustomers(Connector):
         """Indexes in ``(modified, id)`` order from ``since``, as they stand when the read starts."""
         modified = self.modified
         if self.capabilities.change_tracking == "none":
-            yield from (i for i in range(len(modified)) if modified[i])  # a snapshot, in id order
+            yield from (i for i in range(len(modified)) if modified[i])  # a snapshot, in index order
             return
         base_start = journal_start = 0
         if since is not None:
@@ -303,7 +329,7 @@ class SyntheticCustomers(Connector):
                     request.ref, False, error=f"{who}: index {index} already exists (a duplicate create)"
                 )
             us = self._touch(index)
-            return WriteResult(request.ref, True, f"{self.prefix}{index:07d}", modified=_when(us))
+            return WriteResult(request.ref, True, self.id_of(index), modified=_when(us))
         index = self._index(request.id)
         if index is None:
             return WriteResult(request.ref, False, request.id, error=f"{who}: no such record")

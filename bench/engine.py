@@ -1,6 +1,6 @@
 """End-to-end speed and memory of one flow run (issue 4 targets).
 
-Run: .venv/bin/python bench/engine.py [--quick] [--cases initial,incremental,snapshot]
+Run: .venv/bin/python bench/engine.py [--quick] [--cases initial,incremental,snapshot] [--crm-ids scattered]
      .venv/bin/python bench/engine.py --profile [records]   (cProfile of the initial sync)
 
 Customers (15 fields, 2 addresses, 3 contacts) come from synthetic connectors that generate each
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import resource
 import subprocess
@@ -51,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = ("initial", "incremental", "snapshot", "initial-pg")
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 HOUR = 3600.0
+CRM_IDS_VARIABLE = "SYNCHUB_BENCH_CRM_IDS"  # --crm-ids, for the processes running the cases
 
 
 # --- one case, inside its own process ------------------------------------------------------------
@@ -97,14 +99,29 @@ class World:
 
 
 def _world(
-    directory: str, records: int, *, tracking: str, direction: str, schema: str | None = None
+    directory: str,
+    records: int,
+    *,
+    tracking: str,
+    direction: str,
+    schema: str | None = None,
+    scattered_crm_ids: bool | None = None,
 ) -> World:
+    """``scattered_crm_ids``: the CRM gives ids in no order (as UUIDs); default: ``--crm-ids``."""
+    if scattered_crm_ids is None:
+        scattered_crm_ids = os.environ.get(CRM_IDS_VARIABLE) == "scattered"
     clock = SyntheticClock()
     erp = SyntheticCustomers.system(
         "erp", records=records, capacity=records, prefix="E", tracking=tracking, clock=clock
     )
     crm = SyntheticCustomers.system(
-        "crm", records=0, capacity=records, prefix="K", tracking=tracking, clock=clock
+        "crm",
+        records=0,
+        capacity=records,
+        prefix="K",
+        tracking=tracking,
+        clock=clock,
+        scattered_ids=scattered_crm_ids,
     )
     store = Store(PG_URL, schema=schema) if schema else Store(f"sqlite:///{directory}/state.db")
     store.upgrade()
@@ -468,9 +485,17 @@ def main() -> None:
     parser.add_argument(
         "--cases", default=",".join(CASES), help="comma-separated subset of: " + ", ".join(CASES)
     )
+    parser.add_argument(
+        "--crm-ids",
+        choices=("sequential", "scattered"),
+        default="sequential",
+        help="ids the CRM gives new records: in creation order (default) or in none, as UUIDs",
+    )
     parser.add_argument("--profile", nargs="?", type=int, const=100_000, metavar="RECORDS")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not args.child:  # the cases' processes inherit it
+        os.environ[CRM_IDS_VARIABLE] = args.crm_ids
     if args.child:
         child(args.child[0], int(args.child[1]))
         return
@@ -482,7 +507,10 @@ def main() -> None:
     unknown = set(cases) - set(CASES)
     if unknown:
         parser.error(f"unknown case(s) {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
-    print(f"engine benchmark: customers {small:,} and {large:,}, SQLite state store, one process per case")
+    print(
+        f"engine benchmark: customers {small:,} and {large:,}, SQLite state store, one process per case, "
+        f"{args.crm_ids} CRM ids"
+    )
     print(header(), flush=True)
     results: dict[tuple[str, int], dict[str, Any]] = {}
     for case in cases:

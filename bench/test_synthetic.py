@@ -6,6 +6,7 @@ Run: .venv/bin/pytest bench/test_synthetic.py
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ from sync_engine.model import entity_model
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _system(records: int, capacity: int | None = None, tracking: str = "cursor") -> SyntheticCustomers:
+def _system(
+    records: int, capacity: int | None = None, tracking: str = "cursor", *, scattered: bool = False
+) -> SyntheticCustomers:
     return SyntheticCustomers.system(
         "erp",
         records=records,
@@ -27,6 +30,7 @@ def _system(records: int, capacity: int | None = None, tracking: str = "cursor")
         prefix="E",
         tracking=tracking,
         clock=SyntheticClock(),
+        scattered_ids=scattered,
     )
 
 
@@ -116,6 +120,23 @@ def test_update_merges_nested_fields_and_moves_the_record_to_the_end() -> None:
     assert _all(system)[-1].id == "E0000001"
 
 
+def test_scattered_ids_are_distinct_in_no_order_and_find_their_records() -> None:
+    system = _system(0, capacity=2000, scattered=True)
+    requests = [WriteRequest("create", f"c-{i}", generate(i)) for i in range(2000)]
+    ids = [result.id for result in system.write_batch("customer", requests)]
+    assert len(set(ids)) == 2000 and all(i is not None and i[0] == "E" for i in ids)
+    # consecutive records land anywhere in the id order, as UUIDs do: not sorted, not a few runs
+    ascending = sum(a < b for a, b in pairwise(ids))
+    assert 600 < ascending < 1400
+    found = system.read_by_ids("customer", [ids[7], ids[1999]])
+    assert [r.data for r in found] == [generate(7), generate(1999)]
+    (updated,) = system.write_batch(
+        "customer", [WriteRequest("update", "x", {"finance": {"credit_limit": "1.00"}}, ids[3])]
+    )
+    assert updated.ok and _all(system)[-1].id == ids[3]
+    assert system.read_by_ids("customer", ["E0000003", "E9999999999"]) == []  # no such records
+
+
 def test_snapshot_system_returns_all_records_without_a_cursor() -> None:
     system = _system(12, tracking="none")
     # a cursor far in the future would hide everything from a cursor system; a snapshot ignores it
@@ -124,13 +145,17 @@ def test_snapshot_system_returns_all_records_without_a_cursor() -> None:
     assert all(p.cursor is None for p in pages)
 
 
-@pytest.mark.parametrize("direction", ["erp_to_crm", "both"])
-def test_engine_creates_every_customer_once_then_finds_nothing_to_do(tmp_path: Path, direction: str) -> None:
-    world = _world(str(tmp_path), 150, tracking="cursor", direction=direction)
+@pytest.mark.parametrize(("direction", "scattered"), [("erp_to_crm", False), ("both", False), ("both", True)])
+def test_engine_creates_every_customer_once_then_finds_nothing_to_do(
+    tmp_path: Path, direction: str, scattered: bool
+) -> None:
+    world = _world(str(tmp_path), 150, tracking="cursor", direction=direction, scattered_crm_ids=scattered)
     first, _ = world.run()
     assert first.status == "success"
     assert first.sides["crm"].created == 150
     assert world.crm.count() == 150
+    crm_ids = list(world.store.iter_external_ids("customers", "crm"))
+    assert len(crm_ids) == 150 and {len(i) for i in crm_ids} == {11 if scattered else 8}
     world.clock.advance(3600)
     second, _ = world.run()
     assert second.writes == 0 and second.dead_letters == 0
