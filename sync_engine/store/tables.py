@@ -61,13 +61,14 @@ class LinkId(Base):
 
     __tablename__ = "link_ids"
     __table_args__ = (
-        PrimaryKeyConstraint("flow", "system", "external_id", name="pk_link_ids"),
+        # The only index keyed by the external id, which a CRM often makes a random UUID: each new id
+        # lands on a random page of it. It finds an id of one flow (the whole key) and resolves
+        # references by entity across flows (system and id, then the entity of each flow's row).
+        PrimaryKeyConstraint("system", "external_id", "flow", name="pk_link_ids"),
         # one id per system and link; the same index finds all ids of a batch of links and serves the
         # cascading delete. Keyed by the link's integer id, it grows at its end like the links table.
         UniqueConstraint("link_id", "system", name="uq_link_ids_link_system"),
         ForeignKeyConstraint(["link_id"], ["links.id"], name="fk_link_ids_links", ondelete="CASCADE"),
-        # references are resolved by entity across flows (canonical id -> external id goes through links)
-        Index("ix_link_ids_entity_system_external", "entity", "system", "external_id"),
     )
 
     link_id: Mapped[int] = mapped_column(BigId)

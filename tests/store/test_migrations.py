@@ -39,7 +39,7 @@ def test_upgrade_creates_every_table_on_an_empty_database(blank_store: Store) ->
     blank_store.upgrade()
 
     assert tables_of(blank_store) == STATE_TABLES | {VERSION_TABLE}
-    assert blank_store.current_revision() == head_revision() == "0005_link_integer_keys"
+    assert blank_store.current_revision() == head_revision() == "0006_one_external_id_index"
 
 
 def test_downgrade_to_base_drops_every_table_and_upgrade_recreates_them(store: Store) -> None:
@@ -271,3 +271,77 @@ def test_0005_downgrade_keeps_every_link_and_id(blank_store: Store) -> None:
     ]
     blank_store.upgrade()
     assert blank_store.count_links("customers") == 2
+
+
+def _bindings(store: Store) -> list[tuple[object, ...]]:
+    with store.transaction() as conn:
+        return sorted(
+            conn.execute(
+                text(
+                    "SELECT links.flow, links.canonical_id, link_ids.flow, link_ids.system, "
+                    "link_ids.external_id, link_ids.canonical_id, link_ids.native_hash, link_ids.entity "
+                    "FROM link_ids JOIN links ON links.id = link_ids.link_id"
+                )
+            ).all()
+        )
+
+
+def _link_ids_keys(store: Store) -> tuple[list[str], set[str]]:
+    """link_ids' primary key columns, in order, and the names of its plain indexes (PostgreSQL also
+    lists the one behind the unique constraint)."""
+    with store.transaction() as conn:
+        inspector = inspect(conn)
+        key = inspector.get_pk_constraint("link_ids")["constrained_columns"]
+        return key, {i["name"] for i in inspector.get_indexes("link_ids") if i["name"].startswith("ix_")}
+
+
+def test_0006_keys_link_ids_by_system_and_external_id_and_keeps_every_id(blank_store: Store) -> None:
+    blank_store.upgrade("0004_link_ids_canonical_first")
+    _links_0004(blank_store)
+    blank_store.upgrade("0005_link_integer_keys")
+    before = _bindings(blank_store)
+    assert _link_ids_keys(blank_store) == (
+        ["flow", "system", "external_id"],
+        {"ix_link_ids_entity_system_external"},
+    )
+
+    blank_store.upgrade()
+
+    assert _bindings(blank_store) == before and len(before) == 4
+    assert _link_ids_keys(blank_store) == (["system", "external_id", "flow"], set())
+    assert blank_store.native_hashes("customers", "erp", ["E1", "E2", "O1"]) == {
+        "E1": ("c1", "n1"),
+        "E2": ("c2", "n2"),
+    }
+    assert blank_store.resolve_references("customer", "erp", ["E1", "O1", "E9"]) == {"E1": "c1", "O1": "c1"}
+    assert blank_store.find_links("customers", "crm", ["K1"])["K1"].external_ids == {"erp": "E1", "crm": "K1"}
+    for system, ext, cid in (("erp", "E9", "c1"), ("crm", "K1", "c2")):  # one id per link; one link per id
+        with pytest.raises(IntegrityError), blank_store.transaction() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO link_ids (link_id, flow, entity, system, external_id, canonical_id) "
+                    "SELECT id, 'customers', 'customer', :s, :e, :c FROM links "
+                    "WHERE flow = 'customers' AND canonical_id = :k"
+                ),
+                {"s": system, "e": ext, "c": cid, "k": cid},
+            )
+    blank_store.delete_links("customers", ["c1"])  # the cascade still reaches the ids
+    assert blank_store.find_links("customers", "crm", ["K1"]) == {}
+    assert blank_store.resolve_references("customer", "erp", ["E1", "O1"]) == {"O1": "c1"}
+
+
+def test_0006_downgrade_restores_the_flow_first_key_and_the_entity_index(blank_store: Store) -> None:
+    blank_store.upgrade("0004_link_ids_canonical_first")
+    _links_0004(blank_store)
+    blank_store.upgrade()
+    before = _bindings(blank_store)
+
+    blank_store.downgrade("0005_link_integer_keys")
+
+    assert _bindings(blank_store) == before
+    assert _link_ids_keys(blank_store) == (
+        ["flow", "system", "external_id"],
+        {"ix_link_ids_entity_system_external"},
+    )
+    blank_store.upgrade()
+    assert _bindings(blank_store) == before
