@@ -253,7 +253,10 @@ def prepare(
             if not records:
                 return []
     with ctx.report.timed("identify"):
-        links = ctx.store.find_links(flow, side.system, [r.id for r in records])
+        # native_hashes found every linked id: look up the links of those (and of deletions) only,
+        # not of the new records an initial sync reads by the thousand
+        linked = [r.id for r in records if r.id in known or r.deleted]
+        links = ctx.store.find_links(flow, side.system, linked) if linked else {}
         unlinked_refs = [r.ref for r in records if r.ref and r.id not in links]
         if unlinked_refs:
             by_ref = ctx.store.get_links(flow, unlinked_refs)
