@@ -38,9 +38,10 @@ class Link(Base):
     """One canonical record of a flow: its last synced snapshot and hash.
 
     Keyed by an increasing integer, so new links append to the table and to the index of their ids
-    instead of landing on random pages: canonical ids are hashes (stable across a crashed run's rerun),
-    and each index keyed by one costs a random page write per insert. Only the unique
-    (canonical id, flow) index pays that; it also serves lookups of canonical ids across flows.
+    instead of landing on random pages: canonical ids follow their source's ids (stable across a
+    crashed run's rerun), which a CRM gives in no order, and then each index keyed by one costs a
+    random page write per insert. Only the unique (canonical id, flow) index pays that; it also serves
+    lookups of canonical ids across flows.
     """
 
     __tablename__ = "links"
