@@ -494,11 +494,10 @@ def main() -> None:
     parser.add_argument("--profile", nargs="?", type=int, const=100_000, metavar="RECORDS")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not args.child:  # the cases' processes inherit it
-        os.environ[CRM_IDS_VARIABLE] = args.crm_ids
-    if args.child:
+    if args.child:  # a case's process: its parent set the CRM's ids in the environment
         child(args.child[0], int(args.child[1]))
         return
+    os.environ[CRM_IDS_VARIABLE] = args.crm_ids  # for the cases' processes, and --profile here
     if args.profile:
         profile(args.profile)
         return
