@@ -31,7 +31,8 @@ def commit(ctx: RunContext, ledger: RunLedger, items: list[Item], results: Resul
     superseded: list[int] = []
     ledger.conflicts_open |= any(item.result.conflicts for item in items)
     open_now = ctx.store.open_conflicts_for(ctx.name, [i.cid for i in items]) if ledger.conflicts_open else {}
-    with ctx.store.transaction() as tx:
+    # a server crash may roll back a batch's commit: the rerun repairs it as any crash before it
+    with ctx.store.transaction(wait_for_disk=False) as tx:
         for item in items:
             link = item.link
             all_ok = True

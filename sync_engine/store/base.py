@@ -20,12 +20,19 @@ class StoreBase:
     schema: str | None
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, *, wait_for_disk: bool = True) -> Iterator[Connection]:
         """One database transaction: committed on exit, rolled back on an exception.
 
         Pass the connection as ``tx=`` to the write methods to make them part of it.
+
+        ``wait_for_disk=False`` (a run's batches): on PostgreSQL the commit returns before the server's
+        log reaches the disk, as every SQLite commit does with ``synchronous=NORMAL``. A server crash
+        may then roll back the last such commits, whole and in order, as if the run had stopped before
+        them, which the next run repairs; the next commit that waits makes them durable with it.
         """
         with self._engine.begin() as conn:
+            if not wait_for_disk and conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
             yield conn
 
     @contextmanager

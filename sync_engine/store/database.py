@@ -74,8 +74,12 @@ def make_engine(url: str | URL, schema: str | None = None) -> Engine:
         )
     kwargs: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": _loads, "pool_pre_ping": True}
     if schema is not None:
-        # every unqualified name (tables, Alembic's version table, reflection) resolves in our schema
-        kwargs["connect_args"] = {"options": f"-csearch_path={check_schema_name(schema)}"}
+        # every unqualified name (tables, Alembic's version table, reflection) resolves in our schema;
+        # the URL's own ?options=... are kept (connect_args would replace them)
+        given = parsed.query.get("options")
+        options = [given] if isinstance(given, str) else list(given or ())
+        options.append(f"-csearch_path={check_schema_name(schema)}")
+        kwargs["connect_args"] = {"options": " ".join(options)}
     return create_engine(parsed, **kwargs)
 
 
