@@ -49,11 +49,8 @@ def canonical_id_for(flow: str, system: str, external_id: str) -> str:
     a few neighbouring pages of the canonical-id index, not on a random page each.
     """
     # blake2b rather than uuid5: the same stability at a tenth of the cost
-    h = (
-        _ordered_prefix(external_id)
-        + hashlib.blake2b(f"{flow}\x1f{system}\x1f{external_id}".encode(), digest_size=10).hexdigest()
-    )
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    digest = hashlib.blake2b(f"{flow}\x1f{system}\x1f{external_id}".encode(), digest_size=10)
+    return _uuid_form(_ordered_prefix(external_id) + digest.hexdigest())
 
 
 def _ordered_prefix(external_id: str) -> str:
@@ -69,8 +66,13 @@ def _ordered_prefix(external_id: str) -> str:
 def former_canonical_id_for(flow: str, system: str, external_id: str) -> str:
     """The canonical id earlier versions derived (a hash alone): records they created carry it as
     their SyncHub id, and a run re-pairing them (after a crash, or with a new state store) must know it."""
-    h = hashlib.blake2b(f"{flow}\x1f{system}\x1f{external_id}".encode(), digest_size=16).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return _uuid_form(
+        hashlib.blake2b(f"{flow}\x1f{system}\x1f{external_id}".encode(), digest_size=16).hexdigest()
+    )
+
+
+def _uuid_form(hex32: str) -> str:
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
 
 
 class Spool:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -121,6 +122,21 @@ def test_one_save_of_new_and_known_links_replaces_and_moves_their_ids(store: Sto
     assert store.find_links("customers", "crm", ["C-new"])["C-new"].canonical_id == "c-1"
     assert store.find_links("customers", "crm", ["C-3"])["C-3"].canonical_id == "c-2"
     assert store.get_links("customers", ["c-3"])["c-3"].external_ids == {"erp": "E3"}
+
+
+def test_new_links_keep_the_native_hashes_of_ids_they_bind_or_take_over(store: Store) -> None:
+    # a new link: its ids are bound with their hashes, the one another link held included
+    store.save_links([customer("c-1", erp="E1", crm="C1")])
+    taker = replace(customer("c-2", erp="E2", crm="C1"), native_hashes={"erp": "n-E2", "crm": "n-C1"})
+    plain = replace(customer("c-3", erp="E3"), native_hashes={"erp": None})
+    store.save_links([taker, plain])
+    assert store.native_hashes("customers", "crm", ["C1"]) == {"C1": ("c-2", "n-C1")}
+    assert store.native_hashes("customers", "erp", ["E1", "E2", "E3"]) == {
+        "E1": ("c-1", None),
+        "E2": ("c-2", "n-E2"),
+        "E3": ("c-3", None),
+    }
+    assert store.get_links("customers", ["c-1"])["c-1"].external_ids == {"erp": "E1"}
 
 
 def test_every_id_is_bound_to_its_own_link_row_after_deletions(store: Store) -> None:
